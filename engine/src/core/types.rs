@@ -1,0 +1,271 @@
+//! Vocabulary of the mirroring engine: identifiers, configuration, the
+//! commands the engine emits and the replies a driver feeds back.
+//!
+//! Nothing here performs I/O; drivers (the virtual-time world, the tokio
+//! runtime) translate [`Command`]s into SOAP requests and replies back.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// Monotonic time in nanoseconds, supplied by the driver.
+pub type Nanos = u64;
+
+pub const MICROS: Nanos = 1_000;
+pub const MILLIS: Nanos = 1_000_000;
+pub const SECS: Nanos = 1_000_000_000;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            pub fn new(s: impl AsRef<str>) -> Self {
+                $name(Arc::from(s.as_ref()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                $name::new(s)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A logical camera, the thing the user clicks on (e.g. `cam-001`, `lobby`).
+    CameraId
+);
+string_id!(
+    /// A device GUID on one recorder (XProtect's `deviceId`).
+    DeviceId
+);
+
+/// Index of a site in [`MirrorConfig::sites`].
+pub type SiteId = usize;
+/// Index of a recording server within its site.
+pub type RecorderId = usize;
+
+/// Identifies one request the engine sent, so its reply can be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequestId(pub u64);
+
+/// Per-camera intent sequence number: the higher one is the later click.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct IntentSeq(pub u64);
+
+/// What the engine asks a recording server to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecorderOp {
+    /// `StartManualRecording`
+    Start,
+    /// `StopManualRecording`
+    Stop,
+    /// `IsManualRecording`
+    Probe,
+}
+
+/// A request the driver must perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `Login` on the site's management server (`currentToken` when renewing).
+    Login {
+        req: RequestId,
+        site: SiteId,
+        current_token: Option<String>,
+    },
+    /// One batched call on one recording server.
+    Send {
+        req: RequestId,
+        site: SiteId,
+        recorder: RecorderId,
+        op: RecorderOp,
+        devices: Vec<DeviceId>,
+        token: String,
+    },
+}
+
+impl Command {
+    pub fn req(&self) -> RequestId {
+        match self {
+            Command::Login { req, .. } | Command::Send { req, .. } => *req,
+        }
+    }
+    pub fn site(&self) -> SiteId {
+        match self {
+            Command::Login { site, .. } | Command::Send { site, .. } => *site,
+        }
+    }
+}
+
+/// Outcome for one device of a Start/Stop call (`ManualRecordingResult`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceResult {
+    pub device: DeviceId,
+    /// `ResultCode == 0`
+    pub ok: bool,
+}
+
+/// One device's answer to a probe (`ManualRecordingInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    pub device: DeviceId,
+    pub recording: bool,
+}
+
+/// A reply that reached the engine (the transport worked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    LoggedIn { token: String, ttl: Nanos },
+    Results(Vec<DeviceResult>),
+    States(Vec<DeviceState>),
+    Fault(SoapFault),
+}
+
+/// A SOAP fault the site answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoapFault {
+    /// `ErrorNumber 40000` with `SubErrorNumber` 1 or 2: log in again.
+    pub token_invalid: bool,
+    pub message: String,
+}
+
+/// Why no reply arrived.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("connection refused")]
+    Refused,
+    #[error("request timed out")]
+    Timeout,
+    #[error("HTTP status {0}")]
+    Http(u16),
+    #[error("malformed reply: {0}")]
+    Malformed(String),
+}
+
+/// Static description of one site as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSpec {
+    pub name: String,
+    /// Number of recording servers in the site (recorder ids `0..recorders`).
+    pub recorders: usize,
+    /// The site's "stop manual recording after" setting; `None` when off.
+    pub manual_recording_max: Option<Nanos>,
+    /// The recorders' pre-buffer, used to size renewal hand-overs.
+    pub prebuffer: Nanos,
+}
+
+/// Where a logical camera lives on one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub site: SiteId,
+    pub recorder: RecorderId,
+    pub device: DeviceId,
+}
+
+/// A logical camera and its devices, at most one per site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraSpec {
+    pub id: CameraId,
+    pub placements: Vec<Placement>,
+}
+
+/// Everything the engine is configured with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorConfig {
+    pub sites: Vec<SiteSpec>,
+    pub cameras: Vec<CameraSpec>,
+    pub policy: Policy,
+}
+
+/// Timing policy of the engine. Defaults are what ships.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// A request without a reply after this long has failed.
+    pub request_timeout: Nanos,
+    /// First retry delay after a failed request.
+    pub retry_initial: Nanos,
+    /// Cap of the exponential retry delay.
+    pub retry_max: Nanos,
+    /// Interval of `IsManualRecording` drift probes per recorder.
+    pub probe_interval: Nanos,
+    /// Interval of health probes to a site that is down.
+    pub down_probe_interval: Nanos,
+    /// Consecutive transport failures after which a site counts as down.
+    pub failures_before_down: u32,
+    /// Renew a manual recording this long before the site would stop it.
+    pub renew_before: Nanos,
+    /// Log in again this long before the token's `TimeToLive` ends.
+    pub token_renew_before: Nanos,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            request_timeout: 2 * SECS,
+            retry_initial: 100 * MILLIS,
+            retry_max: 2 * SECS,
+            probe_interval: 2 * SECS,
+            down_probe_interval: 500 * MILLIS,
+            failures_before_down: 2,
+            renew_before: 30 * SECS,
+            token_renew_before: 60 * SECS,
+        }
+    }
+}
+
+/// One durable intent, as the journal stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub camera: CameraId,
+    pub seq: IntentSeq,
+    pub recording: bool,
+}
+
+/// What the engine believes about one camera on one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observed {
+    Unknown,
+    Recording,
+    Stopped,
+}
+
+/// The engine's view of one camera on one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteCameraStatus {
+    pub site: String,
+    pub observed: Observed,
+    /// Whether a request for this camera is in flight on this site.
+    pub pending: bool,
+    pub site_up: bool,
+}
+
+/// The engine's view of one camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CameraStatus {
+    pub camera: CameraId,
+    /// Latest intent: its sequence and whether it asks for recording.
+    pub intent: Option<(IntentSeq, bool)>,
+    pub sites: Vec<SiteCameraStatus>,
+}

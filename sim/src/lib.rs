@@ -1,0 +1,3 @@
+//! sim
+pub mod intervals;
+pub mod world;

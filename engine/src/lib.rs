@@ -1,2 +1,11 @@
-//! engine
+//! The dualrec mirroring engine: one click becomes a manual recording on
+//! every configured XProtect site, and stays one until the user clicks stop.
+//!
+//! - [`core`]: the sans-IO state machine ([`core::Mirror`]). It owns all
+//!   engine logic and performs no I/O; drivers feed it time and replies.
+//!
+//! Drivers (the virtual-time simulator in the `sim` crate, the tokio runtime)
+//! must not re-implement any engine decision: they only carry commands and
+//! replies.
+
 pub mod core;

@@ -1,2 +1,25 @@
+//! The sans-IO mirroring engine.
+//!
+//! [`Mirror`] keeps, per (camera, site), the user's desired state and the
+//! state observed on the recorder, and emits the [`Command`]s that reconcile
+//! them: fan-out of every click to all sites in one step, last click wins,
+//! timeouts, capped exponential back-off with seeded jitter, per-site health
+//! with probing of dead sites, re-assertion after recovery, renewal before a
+//! site's "stop manual recording after" limit (staggered across sites),
+//! drift probes with `IsManualRecording`, orphan stops, batching per
+//! recorder, token renewal and restore from a journal.
+//!
+//! This module performs no I/O whatsoever: no clock reads (time is passed
+//! in), no sockets, no global RNG.
+
+mod backoff;
+mod dispatch;
+mod mirror;
+mod pair;
+mod replies;
+mod site;
+mod timers;
 pub mod types;
+
+pub use mirror::{Mirror, MirrorStats, UnknownCamera};
 pub use types::*;

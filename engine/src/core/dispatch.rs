@@ -1,0 +1,239 @@
+//! Turning decisions into requests: timers firing, per-pair reconciliation,
+//! and batching of device ids per recorder.
+//!
+//! Everything decided in one step is emitted in that step, grouped by
+//! (site, recorder, operation), so a click fans out to all sites at once and
+//! a thousand-camera "record all" becomes one request per recorder.
+
+use std::collections::BTreeMap;
+
+use super::mirror::{InFlight, Mirror, Purpose};
+use super::timers::Timer;
+use super::types::*;
+
+impl Mirror {
+    /// Sends due logins and reconciles every dirty pair, batching the result.
+    pub(super) fn flush(&mut self, now: Nanos) {
+        for site in 0..self.nsites {
+            if self.login_due(site, now) {
+                self.send_login(now, site);
+            }
+        }
+        if self.dirty.is_empty() {
+            return;
+        }
+        let mut batches: BTreeMap<(SiteId, RecorderId, u8), Vec<usize>> = BTreeMap::new();
+        let dirty = std::mem::take(&mut self.dirty);
+        for &p in &dirty {
+            self.pairs[p].dirty = false;
+        }
+        for p in dirty {
+            if let Some(op) = self.decide(now, p) {
+                let site = p % self.nsites;
+                let Some(slot) = &self.pairs[p].slot else { continue };
+                let order = match op {
+                    RecorderOp::Stop => 0,
+                    RecorderOp::Start => 1,
+                    RecorderOp::Probe => 2,
+                };
+                batches.entry((site, slot.recorder, order)).or_default().push(p);
+            }
+        }
+        for ((site, recorder, order), pairs) in batches {
+            let op = match order {
+                0 => RecorderOp::Stop,
+                _ => RecorderOp::Start,
+            };
+            self.send_op(now, site, recorder, op, pairs);
+        }
+    }
+
+    /// The operation pair `p` needs now, if it may be sent now.
+    fn decide(&mut self, now: Nanos, p: usize) -> Option<RecorderOp> {
+        let desired = self.desired(p)?;
+        let site = p % self.nsites;
+        let pair = &self.pairs[p];
+        if pair.slot.is_none() || pair.inflight.is_some() || !self.sites[site].usable() {
+            return None;
+        }
+        if pair.retry_at > now {
+            return None;
+        }
+        if let Some(op) = pair.corrective_op(desired) {
+            return Some(op);
+        }
+        if !desired {
+            return None;
+        }
+        let limit = self.site_specs[site].manual_recording_max;
+        let due = pair.renewal_due(limit, self.policy.renew_before)?;
+        if due > now {
+            return None;
+        }
+        // Stagger: one site at a time renews a camera, so the union of sites
+        // never drops. A sibling finishing its renewal marks us dirty again.
+        let camera = p / self.nsites;
+        let sibling_renewing = (0..self.nsites)
+            .filter(|&s| s != site)
+            .any(|s| self.pairs[camera * self.nsites + s].renewing);
+        if sibling_renewing {
+            return None;
+        }
+        self.pairs[p].renewing = true;
+        Some(RecorderOp::Stop)
+    }
+
+    fn next_request_id(&mut self) -> RequestId {
+        self.next_req += 1;
+        RequestId(self.next_req)
+    }
+
+    fn login_due(&self, site: SiteId, now: Nanos) -> bool {
+        let st = &self.sites[site];
+        if st.login_inflight.is_some() || st.login_retry_at > now {
+            return false;
+        }
+        match &st.token {
+            None => true,
+            Some(t) => now >= self.token_refresh_at(t.expires_at, t.issued_ttl),
+        }
+    }
+
+    /// When to renew a token: `token_renew_before` ahead of expiry, or at
+    /// half its lifetime for short-lived tokens.
+    pub(super) fn token_refresh_at(&self, expires_at: Nanos, ttl: Nanos) -> Nanos {
+        expires_at.saturating_sub(self.policy.token_renew_before.min(ttl / 2))
+    }
+
+    fn send_login(&mut self, now: Nanos, site: SiteId) {
+        let req = self.next_request_id();
+        let current = self.sites[site].token_value().map(str::to_owned);
+        self.sites[site].login_inflight = Some(req);
+        self.inflight.insert(
+            req,
+            InFlight {
+                site,
+                purpose: Purpose::Login,
+                sent_at: now,
+                token: current.clone(),
+            },
+        );
+        self.timers
+            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.stats.logins += 1;
+        self.outbox.push_back(Command::Login {
+            req,
+            site,
+            current_token: current,
+        });
+    }
+
+    fn send_op(&mut self, now: Nanos, site: SiteId, recorder: RecorderId, op: RecorderOp, pairs: Vec<usize>) {
+        let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
+            return;
+        };
+        let req = self.next_request_id();
+        let mut devices = Vec::with_capacity(pairs.len());
+        for &p in &pairs {
+            let pair = &mut self.pairs[p];
+            pair.inflight = Some((req, op));
+            pair.last_op_sent = now;
+            if let Some(slot) = &pair.slot {
+                devices.push(slot.device.clone());
+            }
+        }
+        self.inflight.insert(
+            req,
+            InFlight {
+                site,
+                purpose: Purpose::Op(op, pairs),
+                sent_at: now,
+                token: Some(token.clone()),
+            },
+        );
+        self.timers
+            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.stats.requests += 1;
+        self.outbox.push_back(Command::Send {
+            req,
+            site,
+            recorder,
+            op,
+            devices,
+            token,
+        });
+    }
+
+    /// Probes one recorder: the cameras whose state matters there (wanted
+    /// recording, or not known to be stopped). A site that is down is probed
+    /// even with nothing to ask, as its health check.
+    fn send_probe(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
+        let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
+            return;
+        };
+        let mut pairs = Vec::new();
+        let mut devices = Vec::new();
+        for &c in &self.recorder_cameras[site][recorder] {
+            let Some((_, desired)) = self.cameras[c].intent else { continue };
+            let p = c * self.nsites + site;
+            let pair = &self.pairs[p];
+            if pair.inflight.is_some() || (!desired && pair.observed == Observed::Stopped) {
+                continue;
+            }
+            if let Some(slot) = &pair.slot {
+                devices.push(slot.device.clone());
+                pairs.push(p);
+            }
+        }
+        if devices.is_empty() && self.sites[site].up {
+            return;
+        }
+        let req = self.next_request_id();
+        self.sites[site].probe_inflight[recorder] = Some(req);
+        self.inflight.insert(
+            req,
+            InFlight {
+                site,
+                purpose: Purpose::Probe(recorder, pairs),
+                sent_at: now,
+                token: Some(token.clone()),
+            },
+        );
+        self.timers
+            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.stats.probes += 1;
+        self.outbox.push_back(Command::Send {
+            req,
+            site,
+            recorder,
+            op: RecorderOp::Probe,
+            devices,
+            token,
+        });
+    }
+
+    pub(super) fn fire(&mut self, now: Nanos, timer: Timer) {
+        match timer {
+            Timer::RequestTimeout(req) => {
+                if let Some(inflight) = self.inflight.remove(&req) {
+                    self.stats.timeouts += 1;
+                    self.handle_reply(now, req, inflight, Err(TransportError::Timeout));
+                }
+            }
+            Timer::Wake(p) => self.mark_dirty(p),
+            Timer::Probe(site, recorder) => {
+                let interval = if self.sites[site].up {
+                    self.policy.probe_interval
+                } else {
+                    self.policy.down_probe_interval
+                };
+                self.timers.arm(now + interval.max(1), Timer::Probe(site, recorder));
+                if !self.sites[site].probe_busy(recorder) {
+                    self.send_probe(now, site, recorder);
+                }
+            }
+            // Logins are sent by `flush` when due; the timer only wakes it.
+            Timer::Login(_) => {}
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! [`Mirror`]: the engine's whole state and its public, I/O-free API.
+//!
+//! Drivers feed it clicks ([`Mirror::set_intent`]), replies
+//! ([`Mirror::on_reply`]) and the passage of time ([`Mirror::on_timeout`]),
+//! and drain the requests it wants sent with [`Mirror::poll_command`].
+//! It never reads a clock, opens a socket or draws from a global RNG, so the
+//! virtual-time world and the tokio runtime drive the very same code.
+
+use std::collections::{HashMap, VecDeque};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::pair::{Pair, Slot};
+use super::site::SiteState;
+use super::timers::{Timer, Timers};
+use super::types::*;
+
+/// A click named a camera the engine is not configured with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown camera `{0}`")]
+pub struct UnknownCamera(pub CameraId);
+
+/// Counters of what the engine has done, for metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorStats {
+    pub intents: u64,
+    pub requests: u64,
+    pub logins: u64,
+    pub probes: u64,
+    pub failures: u64,
+    pub timeouts: u64,
+    pub renewals: u64,
+    pub drifts_repaired: u64,
+    pub orphans_stopped: u64,
+    pub sites_down: u64,
+    pub sites_recovered: u64,
+}
+
+/// What a request in flight was for.
+#[derive(Debug, Clone)]
+pub(super) enum Purpose {
+    Login,
+    Op(RecorderOp, Vec<usize>),
+    Probe(RecorderId, Vec<usize>),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct InFlight {
+    pub site: SiteId,
+    pub purpose: Purpose,
+    pub sent_at: Nanos,
+    /// The token the request carried (to tell a stale token fault from a
+    /// fault on the current token).
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Camera {
+    pub id: CameraId,
+    pub intent: Option<(IntentSeq, bool)>,
+}
+
+/// The sans-IO mirroring engine.
+#[derive(Debug)]
+pub struct Mirror {
+    pub(super) policy: Policy,
+    pub(super) site_specs: Vec<SiteSpec>,
+    pub(super) cameras: Vec<Camera>,
+    pub(super) camera_index: HashMap<CameraId, usize>,
+    /// `pairs[camera * nsites + site]`
+    pub(super) pairs: Vec<Pair>,
+    pub(super) nsites: usize,
+    /// Device id → camera index, per site.
+    pub(super) device_index: Vec<HashMap<DeviceId, usize>>,
+    /// Cameras placed on each recorder: `recorder_cameras[site][recorder]`.
+    pub(super) recorder_cameras: Vec<Vec<Vec<usize>>>,
+    pub(super) sites: Vec<SiteState>,
+    pub(super) inflight: HashMap<RequestId, InFlight>,
+    pub(super) next_req: u64,
+    pub(super) timers: Timers,
+    pub(super) dirty: Vec<usize>,
+    pub(super) outbox: VecDeque<Command>,
+    pub(super) rng: ChaCha8Rng,
+    pub(super) started: bool,
+    pub(super) stats: MirrorStats,
+}
+
+impl Mirror {
+    /// Builds an engine for `cfg`; `seed` seeds its jitter RNG.
+    ///
+    /// Placements naming a site or recorder outside the configuration are
+    /// ignored (configuration loaders validate them before this point).
+    pub fn new(cfg: MirrorConfig, seed: u64) -> Self {
+        let nsites = cfg.sites.len();
+        let mut pairs = Vec::with_capacity(cfg.cameras.len() * nsites);
+        let mut device_index = vec![HashMap::new(); nsites];
+        let mut recorder_cameras: Vec<Vec<Vec<usize>>> = cfg
+            .sites
+            .iter()
+            .map(|s| vec![Vec::new(); s.recorders.max(1)])
+            .collect();
+        let mut cameras = Vec::with_capacity(cfg.cameras.len());
+        let mut camera_index = HashMap::with_capacity(cfg.cameras.len());
+        for (c, spec) in cfg.cameras.iter().enumerate() {
+            camera_index.insert(spec.id.clone(), c);
+            cameras.push(Camera {
+                id: spec.id.clone(),
+                intent: None,
+            });
+            for site in 0..nsites {
+                let slot = spec
+                    .placements
+                    .iter()
+                    .find(|p| p.site == site && p.recorder < recorder_cameras[site].len())
+                    .map(|p| Slot {
+                        recorder: p.recorder,
+                        device: p.device.clone(),
+                    });
+                if let Some(slot) = &slot {
+                    device_index[site].insert(slot.device.clone(), c);
+                    recorder_cameras[site][slot.recorder].push(c);
+                }
+                pairs.push(Pair::new(slot));
+            }
+        }
+        let sites = cfg
+            .sites
+            .iter()
+            .map(|s| SiteState::new(s.recorders.max(1)))
+            .collect();
+        Mirror {
+            policy: cfg.policy,
+            site_specs: cfg.sites,
+            cameras,
+            camera_index,
+            pairs,
+            nsites,
+            device_index,
+            recorder_cameras,
+            sites,
+            inflight: HashMap::new(),
+            next_req: 0,
+            timers: Timers::default(),
+            dirty: Vec::new(),
+            outbox: VecDeque::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            started: false,
+            stats: MirrorStats::default(),
+        }
+    }
+
+    /// Records the user's latest click on `camera` and fans it out to every
+    /// site in this same step. Repeating the current intent is a no-op that
+    /// returns the current sequence (a double click is not a new intent).
+    pub fn set_intent(
+        &mut self,
+        now: Nanos,
+        camera: &CameraId,
+        recording: bool,
+    ) -> Result<IntentSeq, UnknownCamera> {
+        let c = *self
+            .camera_index
+            .get(camera)
+            .ok_or_else(|| UnknownCamera(camera.clone()))?;
+        self.ensure_started(now);
+        if let Some((seq, current)) = self.cameras[c].intent {
+            if current == recording {
+                return Ok(seq);
+            }
+        }
+        let seq = IntentSeq(self.cameras[c].intent.map_or(0, |(s, _)| s.0) + 1);
+        self.apply_intent(c, seq, recording);
+        self.stats.intents += 1;
+        self.flush(now);
+        Ok(seq)
+    }
+
+    /// Restores intents from the journal after a restart. For each camera
+    /// the entry with the highest sequence wins; every site of a restored
+    /// camera is then reconciled from scratch.
+    pub fn restore(&mut self, now: Nanos, intents: impl IntoIterator<Item = JournalEntry>) {
+        self.ensure_started(now);
+        let mut latest: Vec<Option<(IntentSeq, bool)>> = vec![None; self.cameras.len()];
+        for e in intents {
+            let Some(&c) = self.camera_index.get(&e.camera) else {
+                tracing::warn!(camera = %e.camera, "journal names a camera that is no longer configured; ignored");
+                continue;
+            };
+            if latest[c].is_none_or(|(s, _)| e.seq > s) {
+                latest[c] = Some((e.seq, e.recording));
+            }
+        }
+        for (c, entry) in latest.into_iter().enumerate() {
+            let Some((seq, recording)) = entry else { continue };
+            self.apply_intent(c, seq, recording);
+            for site in 0..self.nsites {
+                let p = &mut self.pairs[c * self.nsites + site];
+                p.observed = Observed::Unknown;
+                // The recording may have run for a long time under the
+                // crashed engine: its auto-stop timer is unknown.
+                p.since_hint = Some(None);
+            }
+        }
+        self.flush(now);
+    }
+
+    /// Feeds the outcome of request `req`. Unknown or already timed-out
+    /// requests are ignored.
+    pub fn on_reply(&mut self, now: Nanos, req: RequestId, reply: Result<Reply, TransportError>) {
+        self.ensure_started(now);
+        if let Some(inflight) = self.inflight.remove(&req) {
+            self.handle_reply(now, req, inflight, reply);
+        }
+        self.flush(now);
+    }
+
+    /// Lets time pass: fires every timer due at or before `now`.
+    pub fn on_timeout(&mut self, now: Nanos) {
+        self.ensure_started(now);
+        while let Some(timer) = self.timers.pop_due(now) {
+            self.fire(now, timer);
+        }
+        self.flush(now);
+    }
+
+    /// The next request to send, if any.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.outbox.pop_front()
+    }
+
+    /// When the engine next needs [`Mirror::on_timeout`]. May be early (a
+    /// stale timer); never late.
+    pub fn next_deadline(&self) -> Option<Nanos> {
+        if !self.started {
+            return Some(0);
+        }
+        self.timers.next_deadline()
+    }
+
+    /// The engine's view of one camera.
+    pub fn status(&self, camera: &CameraId) -> Option<CameraStatus> {
+        let &c = self.camera_index.get(camera)?;
+        Some(CameraStatus {
+            camera: camera.clone(),
+            intent: self.cameras[c].intent,
+            sites: (0..self.nsites)
+                .map(|s| {
+                    let p = &self.pairs[c * self.nsites + s];
+                    SiteCameraStatus {
+                        site: self.site_specs[s].name.clone(),
+                        observed: p.observed,
+                        pending: p.inflight.is_some(),
+                        site_up: self.sites[s].up,
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    /// Every camera's latest intent, in configuration order (what a journal
+    /// snapshot holds).
+    pub fn intents(&self) -> impl Iterator<Item = JournalEntry> + '_ {
+        self.cameras.iter().filter_map(|c| {
+            c.intent.map(|(seq, recording)| JournalEntry {
+                camera: c.id.clone(),
+                seq,
+                recording,
+            })
+        })
+    }
+
+    pub fn stats(&self) -> &MirrorStats {
+        &self.stats
+    }
+
+    /// Whether each site is currently considered up.
+    pub fn sites_up(&self) -> impl Iterator<Item = (&str, bool)> + '_ {
+        self.site_specs
+            .iter()
+            .zip(&self.sites)
+            .map(|(spec, st)| (spec.name.as_str(), st.up))
+    }
+
+    /// Requests awaiting a reply.
+    pub fn inflight_count(&self) -> usize {
+        self.inflight.len()
+    }
+
+    pub fn camera_ids(&self) -> impl Iterator<Item = &CameraId> + '_ {
+        self.cameras.iter().map(|c| &c.id)
+    }
+
+    pub(super) fn ensure_started(&mut self, now: Nanos) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for site in 0..self.nsites {
+            for rec in 0..self.recorder_cameras[site].len() {
+                // Spread recorders' probe phases so they do not all fire in
+                // the same step.
+                let phase = rand::Rng::random_range(&mut self.rng, 0..=self.policy.probe_interval);
+                self.timers.arm(now + phase, Timer::Probe(site, rec));
+            }
+        }
+    }
+
+    fn apply_intent(&mut self, c: usize, seq: IntentSeq, recording: bool) {
+        self.cameras[c].intent = Some((seq, recording));
+        for site in 0..self.nsites {
+            let p = c * self.nsites + site;
+            let pair = &mut self.pairs[p];
+            if pair.slot.is_none() {
+                continue;
+            }
+            // A fresh click goes out at once, whatever back-off an older
+            // intent had accumulated.
+            pair.failures = 0;
+            pair.retry_at = 0;
+            if !recording {
+                pair.renewing = false;
+            }
+            self.mark_dirty(p);
+        }
+    }
+
+    pub(super) fn mark_dirty(&mut self, p: usize) {
+        if !self.pairs[p].dirty {
+            self.pairs[p].dirty = true;
+            self.dirty.push(p);
+        }
+    }
+
+    pub(super) fn desired(&self, p: usize) -> Option<bool> {
+        self.cameras[p / self.nsites].intent.map(|(_, r)| r)
+    }
+}

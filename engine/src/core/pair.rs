@@ -1,0 +1,111 @@
+//! State of one camera on one site (a "pair") and the rule that reconciles
+//! it: compare the user's intent with what the recorder was last seen doing
+//! and pick the next operation, if any.
+//!
+//! The decision is a pure function of the pair, the intent and the clock;
+//! sending, batching and retries are the mirror's business.
+
+use super::types::{DeviceId, Nanos, Observed, RecorderId, RecorderOp, RequestId};
+
+/// Placement of a camera on a site, when it has one.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub recorder: RecorderId,
+    pub device: DeviceId,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pair {
+    pub slot: Option<Slot>,
+    pub observed: Observed,
+    /// When the recorder's manual-recording timer started, as far as the
+    /// engine knows. `None` while recording means "unknown": renew at once.
+    pub since: Option<Nanos>,
+    /// The timer start to assume for the next successful Start when the pair
+    /// was `Unknown`: the previous `since` after a site recovery (the
+    /// recording may have survived), or `None` after a restore from the
+    /// journal (it may have run for a long time already).
+    pub since_hint: Option<Option<Nanos>>,
+    /// The Start/Stop in flight for this pair (at most one).
+    pub inflight: Option<(RequestId, RecorderOp)>,
+    /// A renewal (Stop then Start) is under way.
+    pub renewing: bool,
+    /// Consecutive failures of this pair's operations.
+    pub failures: u32,
+    /// Not before this time (back-off after a failure).
+    pub retry_at: Nanos,
+    /// When the last Start/Stop was sent; older probe answers are stale.
+    pub last_op_sent: Nanos,
+    /// Queued for reconciliation in the current step.
+    pub dirty: bool,
+}
+
+impl Pair {
+    pub fn new(slot: Option<Slot>) -> Self {
+        Pair {
+            slot,
+            observed: Observed::Unknown,
+            since: None,
+            since_hint: None,
+            inflight: None,
+            renewing: false,
+            failures: 0,
+            retry_at: 0,
+            last_op_sent: 0,
+            dirty: false,
+        }
+    }
+
+    /// When a renewal of this pair falls due, if it is recording on a site
+    /// with an auto-stop limit.
+    pub fn renewal_due(&self, limit: Option<Nanos>, renew_before: Nanos) -> Option<Nanos> {
+        let limit = limit?;
+        if self.observed != Observed::Recording {
+            return None;
+        }
+        // An unknown timer start means the recorder may stop at any moment.
+        let since = self.since.unwrap_or(0);
+        Some((since + limit).saturating_sub(renew_before.min(limit / 2)))
+    }
+
+    /// The operation that moves this pair toward `desired`, ignoring renewal.
+    pub fn corrective_op(&self, desired: bool) -> Option<RecorderOp> {
+        match (desired, self.observed) {
+            (true, Observed::Recording) | (false, Observed::Stopped) => None,
+            (true, _) => Some(RecorderOp::Start),
+            (false, _) => Some(RecorderOp::Stop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::types::SECS;
+
+    #[test]
+    fn corrective_op_moves_toward_intent() {
+        let mut p = Pair::new(None);
+        assert_eq!(p.corrective_op(true), Some(RecorderOp::Start));
+        assert_eq!(p.corrective_op(false), Some(RecorderOp::Stop));
+        p.observed = Observed::Recording;
+        assert_eq!(p.corrective_op(true), None);
+        assert_eq!(p.corrective_op(false), Some(RecorderOp::Stop));
+        p.observed = Observed::Stopped;
+        assert_eq!(p.corrective_op(true), Some(RecorderOp::Start));
+        assert_eq!(p.corrective_op(false), None);
+    }
+
+    #[test]
+    fn renewal_due_before_the_limit() {
+        let mut p = Pair::new(None);
+        p.observed = Observed::Recording;
+        p.since = Some(100 * SECS);
+        assert_eq!(p.renewal_due(Some(300 * SECS), 30 * SECS), Some(370 * SECS));
+        assert_eq!(p.renewal_due(None, 30 * SECS), None);
+        // A margin larger than half the limit is clamped to half.
+        assert_eq!(p.renewal_due(Some(20 * SECS), 30 * SECS), Some(110 * SECS));
+        p.since = None;
+        assert_eq!(p.renewal_due(Some(300 * SECS), 30 * SECS), Some(270 * SECS));
+    }
+}

@@ -1,0 +1,325 @@
+//! Learning from replies: observed state, site health, tokens, back-off.
+//!
+//! A reply only ever updates the pairs whose in-flight request it answers,
+//! and a probe answer older than the pair's last Start/Stop is ignored; this
+//! is what makes the last click win over late replies.
+
+use rand::Rng;
+
+use super::backoff;
+use super::mirror::{InFlight, Mirror, Purpose};
+use super::site::Token;
+use super::timers::Timer;
+use super::types::*;
+
+impl Mirror {
+    pub(super) fn handle_reply(
+        &mut self,
+        now: Nanos,
+        req: RequestId,
+        inflight: InFlight,
+        reply: Result<Reply, TransportError>,
+    ) {
+        let site = inflight.site;
+        let reply = match reply {
+            Err(err) => return self.on_failure(now, req, inflight, &err),
+            Ok(reply) => reply,
+        };
+        // Any answer proves the site reachable.
+        if self.sites[site].record_success() {
+            self.on_site_recovered(site);
+        }
+        match (inflight.purpose, reply) {
+            (Purpose::Login, Reply::LoggedIn { token, ttl }) => {
+                let st = &mut self.sites[site];
+                st.login_inflight = None;
+                st.login_failures = 0;
+                let expires_at = inflight.sent_at + ttl;
+                st.token = Some(Token {
+                    value: token,
+                    expires_at,
+                    issued_ttl: ttl,
+                });
+                let refresh = self.token_refresh_at(expires_at, ttl).max(now + 1);
+                self.timers.arm(refresh, Timer::Login(site));
+                self.mark_site_dirty(site);
+            }
+            (Purpose::Op(op, pairs), Reply::Results(results)) => {
+                let mut answered = vec![false; pairs.len()];
+                for (i, r) in results.iter().enumerate() {
+                    // Replies list devices in request order; fall back to a
+                    // lookup when a recorder reorders them.
+                    let idx = match pairs.get(i) {
+                        Some(&p) if self.device_of(p) == Some(&r.device) => Some(i),
+                        _ => pairs.iter().position(|&p| self.device_of(p) == Some(&r.device)),
+                    };
+                    let Some(idx) = idx else { continue };
+                    if answered[idx] {
+                        continue;
+                    }
+                    answered[idx] = true;
+                    let p = pairs[idx];
+                    if self.pairs[p].inflight != Some((req, op)) {
+                        continue;
+                    }
+                    if r.ok {
+                        self.on_op_success(now, p, op, inflight.sent_at);
+                    } else {
+                        self.on_op_failure(now, p);
+                    }
+                }
+                for (idx, &p) in pairs.iter().enumerate() {
+                    if !answered[idx] && self.pairs[p].inflight == Some((req, op)) {
+                        self.on_op_failure(now, p);
+                    }
+                }
+            }
+            (Purpose::Probe(recorder, pairs), Reply::States(states)) => {
+                self.sites[site].probe_inflight[recorder] = None;
+                for (i, s) in states.iter().enumerate() {
+                    let p = match pairs.get(i) {
+                        Some(&p) if self.device_of(p) == Some(&s.device) => Some(p),
+                        _ => self.device_index[site]
+                            .get(&s.device)
+                            .map(|&c| c * self.nsites + site),
+                    };
+                    if let Some(p) = p {
+                        self.on_probe_answer(p, s.recording, inflight.sent_at);
+                    }
+                }
+            }
+            (purpose, Reply::Fault(fault)) => {
+                self.on_fault(now, site, purpose, &fault, inflight.token.as_deref());
+            }
+            (purpose, other) => {
+                tracing::warn!(?other, "reply does not match the request it answers");
+                let err = TransportError::Malformed("reply of the wrong kind".into());
+                let inflight = InFlight { purpose, ..inflight };
+                self.on_failure(now, req, inflight, &err);
+            }
+        }
+    }
+
+    fn device_of(&self, p: usize) -> Option<&DeviceId> {
+        self.pairs[p].slot.as_ref().map(|s| &s.device)
+    }
+
+    fn on_op_success(&mut self, now: Nanos, p: usize, op: RecorderOp, sent_at: Nanos) {
+        let site = p % self.nsites;
+        let pair = &mut self.pairs[p];
+        pair.inflight = None;
+        pair.failures = 0;
+        pair.retry_at = 0;
+        match op {
+            RecorderOp::Start => {
+                let was_renewing = pair.renewing;
+                pair.since = match (pair.observed, pair.since_hint.take()) {
+                    (Observed::Unknown, Some(hint)) => hint,
+                    _ => Some(sent_at),
+                };
+                pair.observed = Observed::Recording;
+                pair.renewing = false;
+                if was_renewing {
+                    self.stats.renewals += 1;
+                }
+                let limit = self.site_specs[site].manual_recording_max;
+                if let Some(due) = self.pairs[p].renewal_due(limit, self.policy.renew_before) {
+                    self.timers.arm(due.max(now), Timer::Wake(p));
+                }
+                // A sibling may have been waiting for this renewal to finish.
+                let camera = p / self.nsites;
+                for s in 0..self.nsites {
+                    if s != site {
+                        self.mark_dirty(camera * self.nsites + s);
+                    }
+                }
+            }
+            RecorderOp::Stop => {
+                if self.desired(p) == Some(false) && self.pairs[p].observed == Observed::Recording {
+                    self.stats.orphans_stopped += 1;
+                }
+                let pair = &mut self.pairs[p];
+                pair.observed = Observed::Stopped;
+                pair.since = None;
+                pair.since_hint = None;
+            }
+            RecorderOp::Probe => {}
+        }
+        // The intent may have moved while the request was out.
+        self.mark_dirty(p);
+    }
+
+    fn on_op_failure(&mut self, now: Nanos, p: usize) {
+        let delay = {
+            let failures = self.pairs[p].failures + 1;
+            backoff::delay(
+                &mut self.rng,
+                self.policy.retry_initial,
+                self.policy.retry_max,
+                failures,
+            )
+        };
+        let pair = &mut self.pairs[p];
+        pair.inflight = None;
+        pair.failures += 1;
+        pair.retry_at = now + delay;
+        self.timers.arm(now + delay, Timer::Wake(p));
+        self.stats.failures += 1;
+    }
+
+    fn on_probe_answer(&mut self, p: usize, recording: bool, probe_sent_at: Nanos) {
+        let Some(desired) = self.desired(p) else { return };
+        let pair = &mut self.pairs[p];
+        // A Start/Stop sent after the probe (or still in flight) knows better.
+        if pair.inflight.is_some() || pair.last_op_sent > probe_sent_at {
+            return;
+        }
+        match (recording, pair.observed) {
+            (true, Observed::Recording) | (false, Observed::Stopped) => return,
+            (true, _) => {
+                pair.since = pair.since_hint.take().unwrap_or(None);
+                pair.observed = Observed::Recording;
+            }
+            (false, previous) => {
+                if previous == Observed::Recording && desired {
+                    // The recorder dropped a recording we asked for (restart,
+                    // auto-stop we did not foresee): re-assert it.
+                    self.stats.drifts_repaired += 1;
+                }
+                pair.observed = Observed::Stopped;
+                pair.since = None;
+                pair.since_hint = None;
+            }
+        }
+        self.mark_dirty(p);
+    }
+
+    fn on_fault(
+        &mut self,
+        now: Nanos,
+        site: SiteId,
+        purpose: Purpose,
+        fault: &SoapFault,
+        used_token: Option<&str>,
+    ) {
+        if fault.token_invalid && self.sites[site].token_value() == used_token {
+            // Log in again; the pairs retry as soon as the new token arrives.
+            self.sites[site].token = None;
+        }
+        match purpose {
+            Purpose::Login => {
+                tracing::warn!(site = %self.site_specs[site].name, message = %fault.message, "login refused");
+                self.sites[site].login_inflight = None;
+                self.schedule_login_retry(now, site);
+            }
+            Purpose::Probe(recorder, _) => {
+                self.sites[site].probe_inflight[recorder] = None;
+            }
+            Purpose::Op(op, pairs) => {
+                for p in pairs {
+                    if self.pairs[p].inflight.is_none_or(|(_, o)| o != op) {
+                        continue;
+                    }
+                    if fault.token_invalid {
+                        self.pairs[p].inflight = None;
+                        self.mark_dirty(p);
+                    } else {
+                        self.on_op_failure(now, p);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_failure(&mut self, now: Nanos, req: RequestId, inflight: InFlight, err: &TransportError) {
+        let site = inflight.site;
+        tracing::debug!(site = %self.site_specs[site].name, ?req, %err, "request failed");
+        if self.sites[site].record_failure(self.policy.failures_before_down) {
+            self.on_site_down(now, site);
+        }
+        match inflight.purpose {
+            Purpose::Login => {
+                self.sites[site].login_inflight = None;
+                self.schedule_login_retry(now, site);
+            }
+            Purpose::Probe(recorder, _) => {
+                self.sites[site].probe_inflight[recorder] = None;
+            }
+            Purpose::Op(op, pairs) => {
+                for p in pairs {
+                    if self.pairs[p].inflight == Some((req, op)) {
+                        self.on_op_failure(now, p);
+                    }
+                }
+            }
+        }
+    }
+
+    fn schedule_login_retry(&mut self, now: Nanos, site: SiteId) {
+        let st = &mut self.sites[site];
+        st.login_failures += 1;
+        let failures = st.login_failures;
+        let delay = backoff::delay(
+            &mut self.rng,
+            self.policy.retry_initial,
+            self.policy.retry_max,
+            failures,
+        );
+        self.sites[site].login_retry_at = now + delay;
+        self.timers.arm(now + delay, Timer::Login(site));
+    }
+
+    fn on_site_down(&mut self, now: Nanos, site: SiteId) {
+        tracing::info!(site = %self.site_specs[site].name, "site down; probing it until it answers");
+        self.stats.sites_down += 1;
+        for c in 0..self.cameras.len() {
+            self.pairs[c * self.nsites + site].renewing = false;
+        }
+        // Switch the recorders to the faster health-probe cadence now.
+        for rec in 0..self.recorder_cameras[site].len() {
+            let jitter = self.rng.random_range(0..=self.policy.down_probe_interval / 4);
+            self.timers.arm(
+                now + self.policy.down_probe_interval + jitter,
+                Timer::Probe(site, rec),
+            );
+        }
+    }
+
+    /// Re-assertion after recovery: forget what we believed about the site
+    /// and reconcile every camera with an intent from scratch, starting what
+    /// should record and stopping orphans left by a partition.
+    fn on_site_recovered(&mut self, site: SiteId) {
+        tracing::info!(site = %self.site_specs[site].name, "site answers again; re-asserting intents");
+        self.stats.sites_recovered += 1;
+        for c in 0..self.cameras.len() {
+            if self.cameras[c].intent.is_none() {
+                continue;
+            }
+            let p = c * self.nsites + site;
+            let pair = &mut self.pairs[p];
+            if pair.slot.is_none() {
+                continue;
+            }
+            match pair.observed {
+                // The recording may have survived (a partition): keep its
+                // timer start for the renewal schedule.
+                Observed::Recording => pair.since_hint = Some(pair.since),
+                Observed::Stopped => pair.since_hint = None,
+                Observed::Unknown => {}
+            }
+            pair.observed = Observed::Unknown;
+            pair.failures = 0;
+            pair.retry_at = 0;
+            pair.renewing = false;
+            self.mark_dirty(p);
+        }
+    }
+
+    fn mark_site_dirty(&mut self, site: SiteId) {
+        for c in 0..self.cameras.len() {
+            if self.cameras[c].intent.is_some() {
+                self.mark_dirty(c * self.nsites + site);
+            }
+        }
+    }
+}

@@ -1,2 +1,25 @@
-//! harness
+//! The dualrec harness: scenario files in, verdicts out.
+//!
+//! - [`scenario`]: parsing and validation of scenario TOML (errors name
+//!   `file:line:col` and what was expected)
+//! - [`workload`]: the clicks a scenario makes (explicit and Poisson)
+//! - [`build`]: scenario → virtual world
+//! - [`runner`]: running a scenario and measuring it
+//! - [`metrics`]: every metric computed from recorder ground truth
+//! - [`guarantee`], [`verdict`]: what a scenario promises and whether it held
+//! - [`report`], [`output`]: `report.json`, `junit.xml`, summaries, trace
+//! - [`suite`]: finding and selecting scenario files
+//!
+//! The harness never asks the engine what it believes: every figure comes
+//! from the recorders' footage and manual-recording state.
+
+// pending: pub mod build;
 pub mod guarantee;
+pub mod metrics;
+// pending: pub mod output;
+pub mod report;
+// pending: pub mod runner;
+pub mod scenario;
+// pending: pub mod suite;
+pub mod verdict;
+pub mod workload;

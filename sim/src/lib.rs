@@ -1,3 +1,15 @@
-//! sim
+//! The simulated world dualrec is tested in.
+//!
+//! - [`recorder`]: the sans-IO model of an XProtect site (management server
+//!   tokens, recording servers, manual recording, auto-stop, pre-buffer,
+//!   footage). Its footage is the ground truth of every metric.
+//! - [`world`]: virtual time — the shipping engine beside recorder models,
+//!   with links, latency and fault injection.
+//! - [`intervals`]: exact interval arithmetic on footage and windows.
+//!
+//! This crate never fakes the engine: it drives `engine::core::Mirror`
+//! itself. Nothing in `recorder` or `world` reads a clock or performs I/O.
+
 pub mod intervals;
+pub mod recorder;
 pub mod world;

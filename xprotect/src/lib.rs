@@ -1,1 +1,55 @@
-//! xprotect
+//! XProtect SOAP vocabulary and codec.
+//!
+//! This crate is the one place dualrec knows what Milestone XProtect's SOAP
+//! messages look like (see `XPROTECT.md`): the management server's
+//! ServerCommandService `Login` ([`login`]), the recording server's
+//! RecorderCommandService manual-recording operations ([`recorder`]), SOAP
+//! faults with XProtect's error numbers ([`Fault`]), timestamps
+//! ([`UtcTime`]), endpoint paths, SOAPAction strings, namespaces and content
+//! types ([`consts`]).
+//!
+//! It owns the typed messages and their encoding to and decoding from
+//! strings, nothing else. **It performs no I/O whatsoever**: no sockets, no
+//! HTTP, no clock reads, no logging. The engine's runtime and the mock
+//! recorders (`sim::server`) move the strings; this crate turns them into
+//! types and back.
+//!
+//! Encoding is strict and deterministic (one documented form per message).
+//! Decoding is liberal: any namespace prefix or none, SOAP 1.1 or 1.2 on
+//! every endpoint, both `deviceIds` encodings, element order and whitespace
+//! not significant, zone-less timestamps as UTC. Decoders never panic; every
+//! [`DecodeError`] says what was wrong and what was expected.
+
+pub mod consts;
+mod envelope;
+mod error;
+mod fault;
+mod fields;
+pub mod login;
+pub mod recorder;
+mod time;
+mod xml;
+
+pub use consts::*;
+pub use envelope::{sniff_soap_version, SoapVersion};
+pub use error::DecodeError;
+pub use fault::{
+    decode_fault, encode_fault, Fault, TOKEN_ERROR_NUMBER, TOKEN_INVALID_SUB_ERROR,
+    TOKEN_MISSING_SUB_ERROR,
+};
+pub use login::{
+    decode_login_request, decode_login_response, encode_login_request, encode_login_response,
+    soap_action_login, LoginEndpoint, LoginRequest, LoginResult,
+};
+pub use recorder::{
+    decode_recorder_request, decode_recorder_response, encode_recorder_request,
+    encode_recorder_response, soap_action, ManualRecordingInfo, ManualRecordingResult, Operation,
+    RecorderRequest, RecorderResponse, SequenceEntry, SequenceType,
+};
+pub use time::{TimeParseError, UtcTime};
+
+/// `Content-Type` of a message in `version`: `text/xml; charset=utf-8` for
+/// SOAP 1.1, `application/soap+xml; charset=utf-8` for SOAP 1.2.
+pub const fn content_type(version: SoapVersion) -> &'static str {
+    version.content_type()
+}

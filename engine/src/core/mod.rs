@@ -23,3 +23,6 @@ pub mod types;
 
 pub use mirror::{Mirror, MirrorStats, UnknownCamera};
 pub use types::*;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! Contract tests of the sans-IO engine, run against a tiny deterministic
+//! driver ([`driver`]) with ideal recorders, in virtual time.
+//!
+//! Each file checks one part of the resilience contract of DESIGN.md; the
+//! property test ([`props`]) checks convergence under random interleavings.
+
+mod driver;
+
+mod clicks;
+mod faults;
+mod props;
+mod renewal;
+mod restore;
+mod tokens;

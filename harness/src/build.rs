@@ -1,0 +1,74 @@
+//! From a validated scenario to a virtual world: sites, links, cameras,
+//! clicks and the fault schedule, exactly as the scenario states them.
+
+use engine::core::CameraId;
+use sim::recorder::{RecorderConfig, SiteConfig};
+use sim::world::{Click, FaultKind as WorldFault, FaultSpec, SiteSetup, WorldConfig};
+
+use crate::scenario::{FaultKind, Scenario};
+use crate::workload;
+
+/// Credentials every simulated site accepts.
+pub const SIM_USERNAME: &str = "dualrec";
+pub const SIM_PASSWORD: &str = "dualrec";
+
+/// Builds the world a scenario describes.
+pub fn world_config(s: &Scenario) -> WorldConfig {
+    let sites = s
+        .sites
+        .iter()
+        .map(|site| SiteSetup {
+            model: SiteConfig {
+                name: site.name.clone(),
+                recorder: RecorderConfig {
+                    manual_recording_max: site.manual_recording_max,
+                    prebuffer: site.prebuffer,
+                    start_extends_timer: site.start_extends_timer,
+                },
+                token_ttl: site.token_ttl,
+                username: SIM_USERNAME.to_string(),
+                password: SIM_PASSWORD.to_string(),
+            },
+            recorders: site.recorders,
+            latency: site.latency.clone(),
+        })
+        .collect();
+    let clicks = workload::clicks(s)
+        .into_iter()
+        .map(|c| Click {
+            at: c.at,
+            camera: c.camera,
+            recording: c.recording,
+        })
+        .collect();
+    let faults = s
+        .faults
+        .iter()
+        .map(|f| FaultSpec {
+            site: f.site,
+            kind: match &f.kind {
+                FaultKind::Down => WorldFault::Down,
+                FaultKind::Partition => WorldFault::Partition,
+                FaultKind::Hang => WorldFault::Hang,
+                FaultKind::Slow(d) => WorldFault::Slow(d.clone()),
+                FaultKind::Errors { rate } => WorldFault::Errors { rate: *rate },
+                FaultKind::Restart => WorldFault::Restart,
+                FaultKind::StreamLoss { camera } => WorldFault::StreamLoss { camera: *camera },
+                FaultKind::TokenExpiry => WorldFault::TokenExpiry,
+                FaultKind::EngineCrash => WorldFault::EngineCrash,
+            },
+            at: f.at,
+            duration: f.duration,
+        })
+        .collect();
+    WorldConfig {
+        seed: s.seed,
+        sites,
+        cameras: s.cameras.iter().map(CameraId::new).collect(),
+        policy: s.policy.clone(),
+        clicks,
+        faults,
+        duration: s.duration,
+        settle: s.settle,
+    }
+}

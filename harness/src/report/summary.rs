@@ -1,0 +1,151 @@
+//! Human summaries of a run: the one-line [`headline`], the terminal table
+//! ([`summary_text`]) and `summary.md` ([`summary_markdown`]).
+//!
+//! Plain text without colours (the CLI adds them):
+//!
+//! ```text
+//! PASS  primary-down-mid-session  seed 7  42 sessions (3 open-ended)  5/5 guarantees hold
+//!
+//! guarantee               condition  measured  verdict
+//! ----------------------  ---------  --------  --------------------------
+//! dual_start_latency.p99  < 300ms    212.3ms   pass  87.7ms under the limit
+//! ```
+
+use std::fmt::Write as _;
+
+use super::Report;
+
+/// One line, no newline: `PASS  name  seed 7  42 sessions (3 open-ended)  5/5 guarantees hold`.
+pub fn headline(report: &Report) -> String {
+    let held = report.verdicts.iter().filter(|v| v.passed).count();
+    format!(
+        "{}  {}  seed {}  {} sessions ({} open-ended)  {}/{} guarantees hold",
+        if report.passed { "PASS" } else { "FAIL" },
+        report.scenario.name,
+        report.scenario.seed,
+        report.sessions.total,
+        report.sessions.open_ended,
+        held,
+        report.verdicts.len()
+    )
+}
+
+fn rows(report: &Report) -> Vec<[String; 4]> {
+    report
+        .verdicts
+        .iter()
+        .map(|v| {
+            [
+                v.key.clone(),
+                v.condition.clone(),
+                v.measured_text.clone(),
+                format!(
+                    "{}  {}",
+                    if v.passed { "pass" } else { "FAIL" },
+                    v.margin_text
+                ),
+            ]
+        })
+        .collect()
+}
+
+fn lost_line(report: &Report) -> Option<String> {
+    if report.lost_intents.is_empty() {
+        return None;
+    }
+    let cams: Vec<&str> = report
+        .lost_intents
+        .iter()
+        .map(|l| l.camera.as_str())
+        .collect();
+    Some(format!("lost intents: {}", cams.join(", ")))
+}
+
+const HEADER: [&str; 4] = ["guarantee", "condition", "measured", "verdict"];
+
+/// Headline plus an aligned guarantee table, ending in a newline.
+pub fn summary_text(report: &Report) -> String {
+    let mut out = headline(report);
+    out.push('\n');
+    if let Some(line) = lost_line(report) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
+    if report.verdicts.is_empty() {
+        out.push_str("(no guarantees)\n");
+        return out;
+    }
+    let rows = rows(report);
+    let mut width = HEADER.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            s.push_str(cell);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(width[i] - cell.chars().count() + 2));
+            }
+        }
+        s.push('\n');
+        s
+    };
+    out.push_str(&line(HEADER));
+    let rules = width.map(|w| "-".repeat(w));
+    out.push_str(&line([&rules[0], &rules[1], &rules[2], &rules[3]]));
+    for row in &rows {
+        out.push_str(&line([&row[0], &row[1], &row[2], &row[3]]));
+    }
+    out
+}
+
+/// `summary.md`: headline, guarantee table and the worst sessions, as
+/// Markdown.
+pub fn summary_markdown(report: &Report) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = format!("# {}\n\n", cell(&headline(report)));
+    if !report.scenario.description.is_empty() {
+        let _ = writeln!(out, "{}\n", report.scenario.description);
+    }
+    if let Some(line) = lost_line(report) {
+        let _ = writeln!(out, "**{}**\n", cell(&line));
+    }
+    if report.verdicts.is_empty() {
+        out.push_str("No guarantees.\n");
+    } else {
+        out.push_str("| guarantee | condition | measured | verdict |\n|---|---|---|---|\n");
+        for row in rows(report) {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                cell(&row[0]),
+                cell(&row[1]),
+                cell(&row[2]),
+                cell(&row[3])
+            );
+        }
+    }
+    if !report.worst_sessions.is_empty() {
+        use crate::verdict::format_duration as d;
+        let opt = |v: Option<u64>| v.map_or_else(|| "—".to_string(), d);
+        out.push_str("\n## Worst sessions\n\n| camera | start | stop | union gap | dual start | worst orphan |\n|---|---|---|---|---|---|\n");
+        for s in &report.worst_sessions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {}{} | {} | {} | {} |",
+                cell(&s.camera),
+                d(s.start_ns),
+                d(s.stop_ns),
+                if s.open_ended { " (open)" } else { "" },
+                d(s.union_gap_ns),
+                opt(s.dual_start_latency_ns),
+                d(s.worst_orphan_ns())
+            );
+        }
+    }
+    out
+}

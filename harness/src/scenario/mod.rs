@@ -1,0 +1,51 @@
+//! Scenario files (TOML, see DESIGN.md "Scenario files"): reading,
+//! validating, and the validated [`Scenario`] model.
+//!
+//! [`parse`] and [`load`] either return a fully validated scenario (names
+//! resolved to indices, defaults applied, camera ranges and repeated faults
+//! expanded) or a [`ScenarioError`] pointing at `file:line:col` of the
+//! offending key or value and saying what was expected. They never panic
+//! and never replace a wrong value with a default.
+//!
+//! Layout: `raw` (serde input types), `validate` (raw → model), `model`
+//! (the output), `duration` and `guarantees` (value syntaxes), `error`.
+
+pub mod duration;
+pub mod error;
+pub mod guarantees;
+pub mod model;
+mod raw;
+mod validate;
+
+use std::path::Path;
+
+pub use duration::{format_duration, parse_duration, DurationError};
+pub use error::ScenarioError;
+pub use model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
+pub use validate::{camera_name, camera_number};
+
+/// Reads and validates the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    parse(&text, &file)
+}
+
+/// Validates scenario `text`; `file_name` is used in error locations.
+pub fn parse(text: &str, file_name: &str) -> Result<Scenario, ScenarioError> {
+    let raw: raw::RawFile =
+        toml::from_str(text).map_err(|e| ScenarioError::from_toml(file_name, text, &e))?;
+    validate::validate(
+        raw,
+        &validate::Ctx {
+            file: file_name,
+            text,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests;

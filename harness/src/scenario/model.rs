@@ -1,0 +1,201 @@
+//! The validated scenario: plain data, every name resolved to an index,
+//! every duration in nanoseconds, every default applied.
+//!
+//! A [`Scenario`] only comes out of `scenario::parse`/`scenario::load`, so
+//! code that runs one may rely on the invariants documented on each field.
+
+use engine::core::{Nanos, Policy};
+use serde::Serialize;
+use sim::world::latency::LatencyDist;
+
+use crate::guarantee::Guarantee;
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Letters, digits, `-`, `_` and `.` only (it names report folders).
+    pub name: String,
+    /// Empty when not given.
+    pub description: String,
+    pub seed: u64,
+    /// Length of the run in which clicks and faults happen; > 0.
+    pub duration: Nanos,
+    /// Time after `duration` with all faults healed and no clicks, before
+    /// the final checks (default 30 s).
+    pub settle: Nanos,
+    /// Recording within this long after a stop click is not an orphan
+    /// (default 2 s).
+    pub orphan_grace: Nanos,
+    pub tags: Vec<String>,
+    /// `Some(reason)` when the scenario can only run in virtual time; the
+    /// reason is empty when none was given.
+    pub virtual_only: Option<String>,
+    /// For real-mode runs: how much slower than written time to run (> 0).
+    pub real_time_scale: Option<f64>,
+    /// At least one; names are unique.
+    pub sites: Vec<SiteDef>,
+    /// `cam-001`…, zero-padded to max(3, digits(count)); at least one.
+    pub cameras: Vec<String>,
+    /// Explicit sessions in file order, ranges expanded camera by camera.
+    /// Sessions of one camera do not overlap.
+    pub sessions: Vec<SessionDef>,
+    /// Explicit clicks in file order, ranges expanded camera by camera.
+    pub clicks: Vec<ClickDef>,
+    pub workloads: Vec<WorkloadDef>,
+    /// Faults with repetitions (`every`) expanded, sorted by `at` (stable:
+    /// ties keep file order). Every window ends by `duration`.
+    pub faults: Vec<FaultDef>,
+    /// Engine defaults with `[policy]` overrides applied.
+    pub policy: Policy,
+    /// In file order.
+    pub guarantees: Vec<Guarantee>,
+}
+
+/// One `[[site]]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteDef {
+    /// Letters, digits, `-` and `_` only (no `.`: guarantee keys use it).
+    pub name: String,
+    /// One-way latency of requests and replies (default fixed 1 ms).
+    pub latency: LatencyDist,
+    /// "Stop manual recording after"; `None` when `"off"` (default 5 min).
+    pub manual_recording_max: Option<Nanos>,
+    /// Default 3 s.
+    pub prebuffer: Nanos,
+    /// Recording servers in the site, ≥ 1 (default 1). Camera `i` sits on
+    /// recorder `i % recorders`.
+    pub recorders: usize,
+    /// Whether a repeated Start extends the auto-stop timer (default false).
+    pub start_extends_timer: bool,
+    /// Login token lifetime, > 0 (default 4 h).
+    pub token_ttl: Nanos,
+}
+
+/// One explicit session: a start click and, optionally, a stop click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SessionDef {
+    /// Index into [`Scenario::cameras`].
+    pub camera: usize,
+    /// `< duration`.
+    pub start: Nanos,
+    /// `> start` and `<= duration`; `None`: still recording at the end.
+    pub stop: Option<Nanos>,
+}
+
+/// One explicit click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClickDef {
+    /// Index into [`Scenario::cameras`].
+    pub camera: usize,
+    /// `<= duration`.
+    pub at: Nanos,
+    pub recording: bool,
+}
+
+/// Generated sessions: Poisson arrivals over a set of cameras.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadDef {
+    /// Indices into [`Scenario::cameras`], ascending, non-empty.
+    pub cameras: Vec<usize>,
+    /// Mean arrivals per minute over the whole set, finite and ≥ 0.
+    pub per_minute: f64,
+    /// Session length.
+    pub length: LatencyDist,
+    /// Arrival window `[from, until)`, `from < until <= duration` (default:
+    /// the whole run).
+    pub from: Nanos,
+    pub until: Nanos,
+}
+
+/// One fault window on a site (or on the engine).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaultDef {
+    /// Index into [`Scenario::sites`]; `None` only for
+    /// [`FaultKind::EngineCrash`].
+    pub site: Option<usize>,
+    pub kind: FaultKind,
+    pub at: Nanos,
+    /// How long it lasts; 0 for instantaneous faults (`token_expiry`, a
+    /// `restart` without downtime). `at + duration <= Scenario::duration`.
+    pub duration: Nanos,
+}
+
+impl FaultDef {
+    /// When the fault heals.
+    pub fn end(&self) -> Nanos {
+        self.at + self.duration
+    }
+}
+
+/// What a fault does (DESIGN.md, "Fault kinds").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum FaultKind {
+    Down,
+    Partition,
+    Hang,
+    /// The site's latency for the window.
+    Slow(LatencyDist),
+    /// This fraction (0..=1) of requests fail.
+    Errors {
+        rate: f64,
+    },
+    Restart,
+    /// Index into [`Scenario::cameras`].
+    StreamLoss {
+        camera: usize,
+    },
+    TokenExpiry,
+    EngineCrash,
+}
+
+impl FaultKind {
+    /// Every spelling, in DESIGN.md order.
+    pub const NAMES: &'static [&'static str] = &[
+        "down",
+        "partition",
+        "hang",
+        "slow",
+        "errors",
+        "restart",
+        "stream_loss",
+        "token_expiry",
+        "engine_crash",
+    ];
+
+    /// The scenario spelling, e.g. `stream_loss`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Down => "down",
+            FaultKind::Partition => "partition",
+            FaultKind::Hang => "hang",
+            FaultKind::Slow(_) => "slow",
+            FaultKind::Errors { .. } => "errors",
+            FaultKind::Restart => "restart",
+            FaultKind::StreamLoss { .. } => "stream_loss",
+            FaultKind::TokenExpiry => "token_expiry",
+            FaultKind::EngineCrash => "engine_crash",
+        }
+    }
+}
+
+impl Scenario {
+    /// Index of the site called `name`.
+    pub fn site_index(&self, name: &str) -> Option<usize> {
+        self.sites.iter().position(|s| s.name == name)
+    }
+
+    /// Index of the camera called `name` (e.g. `cam-007`).
+    pub fn camera_index(&self, name: &str) -> Option<usize> {
+        super::validate::camera_number(name, self.cameras.len()).map(|n| n - 1)
+    }
+
+    /// The recorder of `site` that camera `camera` sits on.
+    pub fn recorder_of(&self, site: usize, camera: usize) -> usize {
+        camera % self.sites[site].recorders.max(1)
+    }
+
+    /// End of the run including the settle time.
+    pub fn end(&self) -> Nanos {
+        self.duration.saturating_add(self.settle)
+    }
+}

@@ -1,0 +1,31 @@
+//! Simulated XProtect sites: the sans-IO recorder model.
+//!
+//! This module owns the ground truth every dualrec metric is computed from:
+//! which devices were manually recording when ([`Recorder::manual_intervals`])
+//! and which footage was actually written ([`Recorder::footage`]), plus the
+//! management server's login tokens ([`TokenTable`]) and the protocol
+//! semantics of one whole site ([`SiteModel`]). The same model sits inside the
+//! virtual-time world and behind the mock HTTP/SOAP server ("one model, two
+//! fronts").
+//!
+//! It must not do I/O, read a clock or use randomness: every method takes
+//! `now` from its caller, and time never goes backwards between calls on one
+//! model (checked with `debug_assert!`; fronts serving concurrent requests must
+//! read their clock while holding the model's lock).
+
+mod config;
+mod device;
+#[cfg(test)]
+mod proptests;
+#[allow(clippy::module_inception)]
+mod recorder;
+mod site;
+mod tokens;
+
+pub use config::{
+    RecorderConfig, SiteConfig, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_PREBUFFER, DEFAULT_TOKEN_TTL,
+};
+pub use device::ManualInterval;
+pub use recorder::Recorder;
+pub use site::{CallError, DeviceOutcome, SiteModel, RESULT_OK, RESULT_UNKNOWN_DEVICE};
+pub use tokens::{TokenError, TokenTable, TOKEN_ERROR_NUMBER};

@@ -1,0 +1,13 @@
+//! One module per subcommand.
+
+pub mod run;
+pub mod suite;
+pub mod validate;
+
+use std::path::PathBuf;
+
+/// `reports/<name>-<local time>/`, the default output folder of a run.
+pub fn default_out_dir(name: &str) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    PathBuf::from("reports").join(format!("{name}-{stamp}"))
+}

@@ -1,0 +1,188 @@
+//! Encoding and decoding of [`RecorderResponse`] messages.
+//!
+//! A response is `<Op>Response/<Op>Result` holding one item element per
+//! entry; an empty list is an empty `<Op>Result />`. On decode a missing
+//! `<Op>Result` also reads as an empty list (what .NET sends for a null
+//! array), elements other than the expected item are ignored, and a missing
+//! `Message` reads as empty. A `Fault` in the Body is returned as `Err(Fault)`.
+
+use super::{
+    ManualRecordingInfo, ManualRecordingResult, Operation, RecorderResponse, SequenceEntry,
+    SequenceType,
+};
+use crate::consts::RECORDER_COMMAND_NS;
+use crate::envelope::{self, SoapVersion};
+use crate::error::DecodeError;
+use crate::fault::{self, Fault};
+use crate::fields;
+use crate::xml::{escape, Element};
+
+/// Encodes `response` as a SOAP 1.1 message.
+pub fn encode_recorder_response(response: &RecorderResponse) -> String {
+    let op = response.operation().name();
+    let items: Vec<String> = match response {
+        RecorderResponse::StartManualRecording(results)
+        | RecorderResponse::StopManualRecording(results) => results
+            .iter()
+            .map(|r| {
+                item(
+                    "ManualRecordingResult",
+                    &[
+                        ("DeviceId", escape(&r.device_id)),
+                        ("ResultCode", r.result_code.to_string()),
+                        ("Message", escape(&r.message)),
+                    ],
+                )
+            })
+            .collect(),
+        RecorderResponse::IsManualRecording(infos) => infos
+            .iter()
+            .map(|i| {
+                item(
+                    "ManualRecordingInfo",
+                    &[
+                        ("DeviceId", escape(&i.device_id)),
+                        ("IsManualRecording", i.is_manual_recording.to_string()),
+                    ],
+                )
+            })
+            .collect(),
+        RecorderResponse::SequencesGetTypes(types) => types
+            .iter()
+            .map(|t| {
+                item(
+                    "SequenceType",
+                    &[("Id", escape(&t.id)), ("Name", escape(&t.name))],
+                )
+            })
+            .collect(),
+        RecorderResponse::SequencesGet(entries) => entries
+            .iter()
+            .map(|e| {
+                item(
+                    "SequenceEntry",
+                    &[
+                        ("TimeBegin", e.time_begin.to_string()),
+                        ("TimeTrigged", e.time_trigged.to_string()),
+                        ("TimeEnd", e.time_end.to_string()),
+                    ],
+                )
+            })
+            .collect(),
+    };
+    let result = if items.is_empty() {
+        format!("      <{op}Result />\n")
+    } else {
+        format!(
+            "      <{op}Result>\n{}      </{op}Result>\n",
+            items.concat()
+        )
+    };
+    envelope::wrap(
+        SoapVersion::V11,
+        &format!(
+            "    <{op}Response xmlns=\"{RECORDER_COMMAND_NS}\">\n{result}    </{op}Response>\n"
+        ),
+    )
+}
+
+/// One item element with already-escaped leaf fields.
+fn item(name: &str, leaves: &[(&str, String)]) -> String {
+    let mut out = format!("        <{name}>\n");
+    for (leaf, value) in leaves {
+        out.push_str(&format!("          <{leaf}>{value}</{leaf}>\n"));
+    }
+    out.push_str(&format!("        </{name}>\n"));
+    out
+}
+
+/// Decodes the answer to a request of `operation`: the response, or the
+/// fault the recorder sent.
+pub fn decode_recorder_response(
+    operation: Operation,
+    message: &str,
+) -> Result<Result<RecorderResponse, Fault>, DecodeError> {
+    let received = envelope::unwrap(message)?;
+    let element = &received.operation;
+    if let Some(fault) = fault::check(element) {
+        return Ok(Err(fault));
+    }
+    let op = operation.name();
+    let response_name = format!("{op}Response");
+    if !element.is(&response_name) {
+        return Err(DecodeError::unexpected(
+            &element.name,
+            "Body",
+            &format!("`{response_name}` or `Fault`"),
+        ));
+    }
+    let empty = Element::default();
+    let result = element.child(&format!("{op}Result")).unwrap_or(&empty);
+    Ok(Ok(match operation {
+        Operation::StartManualRecording => RecorderResponse::StartManualRecording(items(
+            result,
+            "ManualRecordingResult",
+            result_item,
+        )?),
+        Operation::StopManualRecording => RecorderResponse::StopManualRecording(items(
+            result,
+            "ManualRecordingResult",
+            result_item,
+        )?),
+        Operation::IsManualRecording => {
+            RecorderResponse::IsManualRecording(items(result, "ManualRecordingInfo", info_item)?)
+        }
+        Operation::SequencesGetTypes => {
+            RecorderResponse::SequencesGetTypes(items(result, "SequenceType", type_item)?)
+        }
+        Operation::SequencesGet => {
+            RecorderResponse::SequencesGet(items(result, "SequenceEntry", entry_item)?)
+        }
+    }))
+}
+
+fn items<T>(
+    result: &Element,
+    name: &str,
+    read: fn(&Element, &str) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    result
+        .children
+        .iter()
+        .filter(|c| c.is(name))
+        .map(|c| read(c, name))
+        .collect()
+}
+
+fn result_item(e: &Element, ctx: &str) -> Result<ManualRecordingResult, DecodeError> {
+    Ok(ManualRecordingResult {
+        device_id: fields::string(e, "DeviceId", ctx)?,
+        result_code: fields::integer(e, "ResultCode", ctx, "a 32-bit integer (0 = success)")?,
+        message: e
+            .child("Message")
+            .map(|m| m.text().to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+fn info_item(e: &Element, ctx: &str) -> Result<ManualRecordingInfo, DecodeError> {
+    Ok(ManualRecordingInfo {
+        device_id: fields::string(e, "DeviceId", ctx)?,
+        is_manual_recording: fields::boolean(e, "IsManualRecording", ctx)?,
+    })
+}
+
+fn type_item(e: &Element, ctx: &str) -> Result<SequenceType, DecodeError> {
+    Ok(SequenceType {
+        id: fields::string(e, "Id", ctx)?,
+        name: fields::string(e, "Name", ctx)?,
+    })
+}
+
+fn entry_item(e: &Element, ctx: &str) -> Result<SequenceEntry, DecodeError> {
+    Ok(SequenceEntry {
+        time_begin: fields::time(e, "TimeBegin", ctx)?,
+        time_trigged: fields::time(e, "TimeTrigged", ctx)?,
+        time_end: fields::time(e, "TimeEnd", ctx)?,
+    })
+}

@@ -13,13 +13,13 @@
 //! The harness never asks the engine what it believes: every figure comes
 //! from the recorders' footage and manual-recording state.
 
-// pending: pub mod build;
+pub mod build;
 pub mod guarantee;
 pub mod metrics;
-// pending: pub mod output;
+pub mod output;
 pub mod report;
-// pending: pub mod runner;
+pub mod runner;
 pub mod scenario;
-// pending: pub mod suite;
+pub mod suite;
 pub mod verdict;
 pub mod workload;

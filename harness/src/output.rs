@@ -54,3 +54,15 @@ pub fn write_trace(path: &Path, run: &RunOutput) -> Result<(), OutputError> {
     }
     out.flush().map_err(err)
 }
+
+/// Writes the suite-level outputs: one `junit.xml` with every scenario's
+/// testsuite, and `summary.md` concatenating the scenarios' summaries.
+pub fn write_suite(dir: &Path, reports: &[report::Report]) -> Result<(), OutputError> {
+    fs::create_dir_all(dir).map_err(|source| OutputError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write(&dir.join("junit.xml"), report::junit_xml_suites(reports).as_bytes())?;
+    let summary: String = reports.iter().map(report::summary_markdown).collect::<Vec<_>>().join("\n");
+    write(&dir.join("summary.md"), summary.as_bytes())
+}

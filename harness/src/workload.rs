@@ -175,7 +175,8 @@ mod tests {
              [[click]]\ncamera = \"cam-003\"\nat = \"5s\"\nrecording = false\n",
         );
         let c = clicks(&s);
-        let got: Vec<(Nanos, usize, bool)> = c.iter().map(|c| (c.at, c.camera, c.recording)).collect();
+        let got: Vec<(Nanos, usize, bool)> =
+            c.iter().map(|c| (c.at, c.camera, c.recording)).collect();
         assert_eq!(
             got,
             vec![
@@ -196,7 +197,10 @@ mod tests {
             let mut s = scenario(POISSON);
             s.seed = seed;
             let starts = clicks(&s).iter().filter(|c| c.recording).count();
-            assert!((300..=420).contains(&starts), "seed {seed}: {starts} sessions");
+            assert!(
+                (300..=420).contains(&starts),
+                "seed {seed}: {starts} sessions"
+            );
         }
     }
 
@@ -222,7 +226,11 @@ mod tests {
         for click in &c {
             assert!(click.camera < 3);
             if click.recording {
-                assert!(!open[click.camera], "overlap at {} on {}", click.at, click.camera);
+                assert!(
+                    !open[click.camera],
+                    "overlap at {} on {}",
+                    click.at, click.camera
+                );
             } else {
                 assert!(open[click.camera], "stop without start at {}", click.at);
             }

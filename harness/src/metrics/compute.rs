@@ -70,7 +70,11 @@ pub fn compute(record: &RunRecord, config: &MetricsConfig) -> Result<Metrics, Me
         // Orphan time before the first start click (or the whole run).
         let first = windows.first().map_or(record.end, |w| w.start);
         for r in 0..n_sites {
-            put("orphan_time", Some(r), record.manual[r][c].clip(0, first).measure());
+            put(
+                "orphan_time",
+                Some(r),
+                record.manual[r][c].clip(0, first).measure(),
+            );
         }
 
         for (i, w) in windows.iter().enumerate() {
@@ -215,8 +219,8 @@ fn session(
                 .measure();
             (Some(gap.min(next) - b), gap > next, Some(orphan))
         };
-        let site_gap_ns = start_latency_ns
-            .map(|l| record.footage[r][c].gaps_within(a + l, b).measure());
+        let site_gap_ns =
+            start_latency_ns.map(|l| record.footage[r][c].gaps_within(a + l, b).measure());
         sites.push(SiteSession {
             site: name.clone(),
             start_latency_ns,
@@ -287,9 +291,7 @@ fn check_shape(record: &RunRecord) -> Result<(), MetricsError> {
             ));
         }
         if let Some((r, len)) = rows.iter().enumerate().find(|(_, &l)| l != nc) {
-            return bad(format!(
-                "`{name}[{r}]` has {len} cameras, expected {nc}"
-            ));
+            return bad(format!("`{name}[{r}]` has {len} cameras, expected {nc}"));
         }
     }
     if let Some(click) = record.clicks.iter().find(|c| c.camera >= nc) {

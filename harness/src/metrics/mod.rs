@@ -286,3 +286,6 @@ impl Metrics {
         v
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,8 +22,7 @@ use sim::intervals::Nanos;
 use sim::world::record::RunRecord;
 
 use crate::metrics::{
-    histogram, Distribution, LostIntent, MetricKind, Metrics, SessionCounts, SessionRecord,
-    METRICS,
+    histogram, Distribution, LostIntent, MetricKind, Metrics, SessionCounts, SessionRecord, METRICS,
 };
 use crate::verdict::Verdict;
 
@@ -238,3 +237,6 @@ fn time_row(metric: &str, site: Option<&str>, d: &Distribution) -> StatRow {
         sum_ns: (!d.is_empty()).then(|| d.sum_ns()),
     }
 }
+
+#[cfg(test)]
+mod tests;

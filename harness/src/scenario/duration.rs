@@ -65,7 +65,9 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
     // Unit length of the previous part: later parts must be smaller.
     let mut previous: Option<(&str, Nanos)> = None;
     while !rest.is_empty() {
-        let int_len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let int_len = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if int_len == 0 {
             return Err(err(format!(
                 "expected a number at `{rest}`, found `{}`",
@@ -92,6 +94,9 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
+        if unit.starts_with(char::is_whitespace) {
+            return Err(err("spaces are not allowed inside a duration".to_string()));
+        }
         if unit.is_empty() {
             return Err(err(format!("`{int_part}` has no unit")));
         }
@@ -121,14 +126,10 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
                     .ok()
                     .and_then(|d| d.checked_mul(u128::from(unit_ns)));
                 let (Some(scale), Some(numerator)) = (scale, numerator) else {
-                    return Err(err(
-                        "the fraction is finer than a nanosecond".to_string()
-                    ));
+                    return Err(err("the fraction is finer than a nanosecond".to_string()));
                 };
                 if numerator % scale != 0 {
-                    return Err(err(
-                        "the fraction is finer than a nanosecond".to_string()
-                    ));
+                    return Err(err("the fraction is finer than a nanosecond".to_string()));
                 }
                 let frac_ns = Nanos::try_from(numerator / scale).map_err(|_| overflow())?;
                 part = part.checked_add(frac_ns).ok_or_else(overflow)?;
@@ -182,12 +183,18 @@ mod tests {
             ("", "it is empty"),
             ("5", "`5` has no unit"),
             ("5x", "unknown unit `x`"),
-            ("5 s", "unknown unit ` s`"),
+            ("5 s", "spaces are not allowed inside a duration"),
             ("-5s", "durations cannot be negative"),
             ("1.s", "`1.` needs digits after the decimal point"),
             (".5s", "expected a number at `.5s`, found `.`"),
-            ("30s1m", "`m` after `s`: units must go from largest to smallest, each once"),
-            ("1s1s", "`s` after `s`: units must go from largest to smallest, each once"),
+            (
+                "30s1m",
+                "`m` after `s`: units must go from largest to smallest, each once",
+            ),
+            (
+                "1s1s",
+                "`s` after `s`: units must go from largest to smallest, each once",
+            ),
             ("1m30", "`30` has no unit"),
             ("0.1ns", "the fraction is finer than a nanosecond"),
             ("0.0000000001s", "the fraction is finer than a nanosecond"),

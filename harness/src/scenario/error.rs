@@ -28,7 +28,12 @@ pub enum ScenarioError {
 
 impl ScenarioError {
     /// An invalid-scenario error at byte offset `span.start` of `text`.
-    pub(crate) fn at(file: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(
+        file: &str,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, col) = line_col(text, span.start);
         ScenarioError::Invalid {
             file: file.to_string(),
@@ -75,8 +80,10 @@ fn tidy_toml_message(message: &str) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let mut out = one_line.replacen(", expected ", "; expected ", 1);
-    if out.starts_with("missing field") && !out.contains("expected") {
-        out.push_str("; expected it to be set");
+    if let Some(rest) = out.strip_prefix("missing field `") {
+        if let Some((key, "")) = rest.split_once('`') {
+            out = format!("missing key `{key}`; expected `{key} = …` in this table");
+        }
     }
     out
 }
@@ -106,6 +113,10 @@ mod tests {
         assert_eq!(
             tidy_toml_message("invalid table header\nexpected `.`, `]`\n"),
             "invalid table header; expected `.`, `]`"
+        );
+        assert_eq!(
+            tidy_toml_message("missing field `seed`"),
+            "missing key `seed`; expected `seed = …` in this table"
         );
     }
 }

@@ -106,7 +106,11 @@ fn stat_list() -> String {
 }
 
 /// Parses one guarantee; `sites` are the scenario's site names.
-pub fn parse_guarantee(key: &str, value: &str, sites: &[String]) -> Result<Guarantee, GuaranteeError> {
+pub fn parse_guarantee(
+    key: &str,
+    value: &str,
+    sites: &[String],
+) -> Result<Guarantee, GuaranteeError> {
     let parts: Vec<&str> = key.split('.').collect();
     let (metric_name, site, stat_name) = match parts.as_slice() {
         [metric, stat] => (*metric, None, *stat),
@@ -252,10 +256,16 @@ mod tests {
         assert_eq!(g.site.as_deref(), Some("primary"));
         assert_eq!((g.stat, g.cmp), (Stat::P999, Cmp::Le));
         assert_eq!(g.threshold, Threshold::Duration(1_500 * MILLIS));
-        assert_eq!(ok("union_gap.max", "== 0s").threshold, Threshold::Duration(0));
+        assert_eq!(
+            ok("union_gap.max", "== 0s").threshold,
+            Threshold::Duration(0)
+        );
         assert_eq!(ok("union_gap.max", " == 0s ").condition, "== 0s");
         let g = ok("lost_intents.count", "== 0");
-        assert_eq!((g.stat, g.cmp, g.threshold), (Stat::Count, Cmp::Eq, Threshold::Count(0.0)));
+        assert_eq!(
+            (g.stat, g.cmp, g.threshold),
+            (Stat::Count, Cmp::Eq, Threshold::Count(0.0))
+        );
         let g = ok("recovery_time.secondary.count", ">= 2");
         assert_eq!(g.threshold, Threshold::Count(2.0));
         assert_eq!(ok("orphan_time.mean", "> 2.5s").cmp, Cmp::Gt);
@@ -276,9 +286,21 @@ mod tests {
             ("a.b.c.d", "< 1s", "has 4 part(s)"),
             ("start_lag.p99", "< 1s", "unknown metric `start_lag`"),
             ("start_latency.p98", "< 1s", "unknown stat `p98`"),
-            ("start_latency.tertiary.p99", "< 1s", "unknown site `tertiary`"),
-            ("union_gap.primary.max", "== 0s", "metric `union_gap` is not per site"),
-            ("lost_intents.primary.count", "== 0", "metric `lost_intents` is not per site"),
+            (
+                "start_latency.tertiary.p99",
+                "< 1s",
+                "unknown site `tertiary`",
+            ),
+            (
+                "union_gap.primary.max",
+                "== 0s",
+                "metric `union_gap` is not per site",
+            ),
+            (
+                "lost_intents.primary.count",
+                "== 0",
+                "metric `lost_intents` is not per site",
+            ),
             ("lost_intents.max", "== 0", "`lost_intents` is a count"),
         ];
         for (key, value, want) in cases {
@@ -290,15 +312,29 @@ mod tests {
         let m = err("start_lag.p99", "< 1s");
         assert!(m.message().contains("expected one of `start_latency`"));
         let m = err("start_latency.tertiary.p99", "< 1s");
-        assert!(m.message().ends_with("expected one of `primary`, `secondary`"));
+        assert!(m
+            .message()
+            .ends_with("expected one of `primary`, `secondary`"));
     }
 
     #[test]
     fn bad_conditions() {
         let cases = [
-            ("start_skew.p99", "100ms", "does not start with a comparison"),
-            ("start_skew.p99", "=< 100ms", "does not start with a comparison"),
-            ("start_skew.p99", "!= 100ms", "does not start with a comparison"),
+            (
+                "start_skew.p99",
+                "100ms",
+                "does not start with a comparison",
+            ),
+            (
+                "start_skew.p99",
+                "=< 100ms",
+                "does not start with a comparison",
+            ),
+            (
+                "start_skew.p99",
+                "!= 100ms",
+                "does not start with a comparison",
+            ),
             ("start_skew.p99", "<< 100ms", "is not a comparison"),
             ("start_skew.p99", "< 100", "`100` has no unit"),
             ("start_skew.p99", "< fast", "is not a duration"),

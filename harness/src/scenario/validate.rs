@@ -12,9 +12,7 @@ use toml::Spanned;
 use super::duration::format_duration as fmt;
 use super::error::{line_col, ScenarioError};
 use super::guarantees::{parse_guarantee, GuaranteeError};
-use super::model::{
-    ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef,
-};
+use super::model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
 use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawPolicy, RawSite};
 
 /// Defaults (DESIGN.md and the task brief).
@@ -54,7 +52,11 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     let h = raw.scenario.into_inner();
 
     let name = h.name.get_ref().clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(cx.err(
             h.name.span(),
             format!(
@@ -65,7 +67,10 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     }
     let duration = h.duration.get_ref().0;
     if duration == 0 {
-        return Err(cx.err(h.duration.span(), "`duration` is 0s; expected a positive duration like `5m`"));
+        return Err(cx.err(
+            h.duration.span(),
+            "`duration` is 0s; expected a positive duration like `5m`",
+        ));
     }
     let mut tags = Vec::new();
     for t in &h.tags {
@@ -75,11 +80,17 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         tags.push(t.get_ref().clone());
     }
     let settle = h.settle.as_ref().map_or(DEFAULT_SETTLE, |d| d.get_ref().0);
-    let orphan_grace = h.orphan_grace.as_ref().map_or(DEFAULT_ORPHAN_GRACE, |d| d.get_ref().0);
+    let orphan_grace = h
+        .orphan_grace
+        .as_ref()
+        .map_or(DEFAULT_ORPHAN_GRACE, |d| d.get_ref().0);
     let virtual_only = match (&h.virtual_only, &h.reason) {
-        (Some(v), reason) if *v.get_ref() => {
-            Some(reason.as_ref().map(|r| r.get_ref().clone()).unwrap_or_default())
-        }
+        (Some(v), reason) if *v.get_ref() => Some(
+            reason
+                .as_ref()
+                .map(|r| r.get_ref().clone())
+                .unwrap_or_default(),
+        ),
         (_, Some(reason)) => {
             return Err(cx.err(
                 reason.span(),
@@ -113,7 +124,11 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     let mut sites: Vec<SiteDef> = Vec::new();
     for s in &raw.site {
         let def = site(s.get_ref(), cx)?;
-        if let Some(prev) = raw.site.iter().find(|o| o.get_ref().name.get_ref() == &def.name) {
+        if let Some(prev) = raw
+            .site
+            .iter()
+            .find(|o| o.get_ref().name.get_ref() == &def.name)
+        {
             if !std::ptr::eq(prev, s) {
                 return Err(cx.err(
                     s.get_ref().name.span(),
@@ -191,7 +206,11 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         };
         for camera in selected {
             per_camera[camera].push((start, stop.unwrap_or(Nanos::MAX), s.start.span()));
-            sessions.push(SessionDef { camera, start, stop });
+            sessions.push(SessionDef {
+                camera,
+                start,
+                stop,
+            });
         }
     }
     for (camera, list) in per_camera.iter_mut().enumerate() {
@@ -275,7 +294,10 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
             }
         }
         if from >= until {
-            let span = w.from.as_ref().map_or_else(|| w.cameras.span(), |d| d.span());
+            let span = w
+                .from
+                .as_ref()
+                .map_or_else(|| w.cameras.span(), |d| d.span());
             return Err(cx.err(
                 span,
                 format!(
@@ -381,7 +403,11 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
 
 fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {
     let name = s.name.get_ref().clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    {
         return Err(cx.err(
             s.name.span(),
             format!(
@@ -407,7 +433,10 @@ fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {
         },
         None => Some(DEFAULT_MANUAL_RECORDING_MAX),
     };
-    let prebuffer = s.prebuffer.as_ref().map_or(DEFAULT_PREBUFFER, |d| d.get_ref().0);
+    let prebuffer = s
+        .prebuffer
+        .as_ref()
+        .map_or(DEFAULT_PREBUFFER, |d| d.get_ref().0);
     let recorders = match &s.recorders {
         Some(r) => {
             let n = *r.get_ref();
@@ -423,7 +452,10 @@ fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {
     };
     let token_ttl = match &s.token_ttl {
         Some(t) if t.get_ref().0 == 0 => {
-            return Err(cx.err(t.span(), "`token_ttl` is 0s; expected a positive duration like `4h`"))
+            return Err(cx.err(
+                t.span(),
+                "`token_ttl` is 0s; expected a positive duration like `4h`",
+            ))
         }
         Some(t) => t.get_ref().0,
         None => DEFAULT_TOKEN_TTL,
@@ -449,7 +481,10 @@ const DISTS: &[(&str, &[&str])] = &[
 ];
 
 fn quoted_and(keys: &[&str]) -> String {
-    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// A distribution table into a [`LatencyDist`].
@@ -462,7 +497,11 @@ pub(crate) fn dist(raw: &Spanned<RawDist>, cx: &Ctx<'_>) -> Result<LatencyDist> 
             d.dist.span(),
             format!(
                 "unknown distribution `{kind}`; expected one of {}",
-                DISTS.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                DISTS
+                    .iter()
+                    .map(|(k, _)| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     };
@@ -538,7 +577,10 @@ pub(crate) fn dist(raw: &Spanned<RawDist>, cx: &Ctx<'_>) -> Result<LatencyDist> 
             let (median, median_span) = get("median");
             let (p99, p99_span) = get("p99");
             if median == 0 {
-                return Err(cx.err(median_span, "lognormal `median` is 0s; expected a positive duration"));
+                return Err(cx.err(
+                    median_span,
+                    "lognormal `median` is 0s; expected a positive duration",
+                ));
             }
             if p99 < median {
                 return Err(cx.err(
@@ -555,7 +597,10 @@ pub(crate) fn dist(raw: &Spanned<RawDist>, cx: &Ctx<'_>) -> Result<LatencyDist> 
         _ => {
             let (scale, scale_span) = get("scale");
             if scale == 0 {
-                return Err(cx.err(scale_span, "pareto `scale` is 0s; expected a positive duration"));
+                return Err(cx.err(
+                    scale_span,
+                    "pareto `scale` is 0s; expected a positive duration",
+                ));
             }
             let (shape, shape_span) = d
                 .shape
@@ -612,7 +657,12 @@ impl Cameras {
     fn one(&self, name: &str, span: Range<usize>, cx: &Ctx<'_>) -> Result<usize> {
         camera_number(name.trim(), self.count)
             .map(|n| n - 1)
-            .ok_or_else(|| cx.err(span, format!("unknown camera `{}`; {}", name.trim(), self.expected())))
+            .ok_or_else(|| {
+                cx.err(
+                    span,
+                    format!("unknown camera `{}`; {}", name.trim(), self.expected()),
+                )
+            })
     }
 
     /// `cam-001`, `cam-002..cam-016` or `*` into ascending camera indices.
@@ -661,12 +711,24 @@ fn rules(kind: &str) -> Option<KindRules> {
     };
     Some(match kind {
         "down" | "partition" | "hang" => base,
-        "slow" => KindRules { latency: true, ..base },
+        "slow" => KindRules {
+            latency: true,
+            ..base
+        },
         "errors" => KindRules { rate: true, ..base },
-        "restart" => KindRules { for_: Some(false), ..base },
-        "stream_loss" => KindRules { camera: true, ..base },
+        "restart" => KindRules {
+            for_: Some(false),
+            ..base
+        },
+        "stream_loss" => KindRules {
+            camera: true,
+            ..base
+        },
         "token_expiry" => KindRules { for_: None, ..base },
-        "engine_crash" => KindRules { site: false, ..base },
+        "engine_crash" => KindRules {
+            site: false,
+            ..base
+        },
         _ => return None,
     })
 }
@@ -686,7 +748,11 @@ fn fault(
             kind_span,
             format!(
                 "unknown fault kind `{kind_name}`; expected one of {}",
-                FaultKind::NAMES.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                FaultKind::NAMES
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     };
@@ -706,7 +772,10 @@ fn fault(
     let site = match (&f.site, r.site) {
         (Some(s), true) => {
             let name = s.get_ref();
-            match sites.iter().position(|o| o.get_ref().name.get_ref() == name) {
+            match sites
+                .iter()
+                .position(|o| o.get_ref().name.get_ref() == name)
+            {
                 Some(i) => Some(i),
                 None => {
                     let known = sites
@@ -721,9 +790,18 @@ fn fault(
                 }
             }
         }
-        (None, true) => return Err(needs("site", "the name of a `[[site]]`, like `site = \"primary\"`")),
+        (None, true) => {
+            return Err(needs(
+                "site",
+                "the name of a `[[site]]`, like `site = \"primary\"`",
+            ))
+        }
         (Some(s), false) => {
-            return Err(not_for("site", s.span(), "expected no `site` (the engine crashes, not a site)"))
+            return Err(not_for(
+                "site",
+                s.span(),
+                "expected no `site` (the engine crashes, not a site)",
+            ))
         }
         (None, false) => None,
     };
@@ -780,7 +858,12 @@ fn fault(
                 }
                 FaultKind::Errors { rate: v }
             }
-            None => return Err(needs("rate", "the failing fraction of requests, like `rate = 0.3`")),
+            None => {
+                return Err(needs(
+                    "rate",
+                    "the failing fraction of requests, like `rate = 0.3`",
+                ))
+            }
         },
         _ => match &f.camera {
             Some(c) => {
@@ -799,14 +882,27 @@ fn fault(
                     camera: cams.one(name, c.span(), cx)?,
                 }
             }
-            None => return Err(needs("camera", "a camera name, like `camera = \"cam-001\"`")),
+            None => {
+                return Err(needs(
+                    "camera",
+                    "a camera name, like `camera = \"cam-001\"`",
+                ))
+            }
         },
     };
     if let (Some(rate), false) = (&f.rate, r.rate) {
-        return Err(not_for("rate", rate.span(), "expected `rate` only with `kind = \"errors\"`"));
+        return Err(not_for(
+            "rate",
+            rate.span(),
+            "expected `rate` only with `kind = \"errors\"`",
+        ));
     }
     if let (Some(l), false) = (&f.latency, r.latency) {
-        return Err(not_for("latency", l.span(), "expected `latency` only with `kind = \"slow\"`"));
+        return Err(not_for(
+            "latency",
+            l.span(),
+            "expected `latency` only with `kind = \"slow\"`",
+        ));
     }
     if let (Some(c), false) = (&f.camera, r.camera) {
         return Err(not_for(
@@ -833,7 +929,12 @@ fn fault(
 
     match (&f.every, &f.until) {
         (None, None) => {
-            out.push(FaultDef { site, kind, at, duration: for_ });
+            out.push(FaultDef {
+                site,
+                kind,
+                at,
+                duration: for_,
+            });
         }
         (None, Some(u)) => {
             return Err(cx.err(
@@ -927,17 +1028,28 @@ fn policy(p: &RawPolicy, cx: &Ctx<'_>) -> Result<Policy> {
     let positive = |v: &Option<Spanned<Dur>>, key: &str, target: &mut Nanos| -> Result<()> {
         if let Some(d) = v {
             if d.get_ref().0 == 0 {
-                return Err(cx.err(d.span(), format!("`{key}` is 0s; expected a positive duration")));
+                return Err(cx.err(
+                    d.span(),
+                    format!("`{key}` is 0s; expected a positive duration"),
+                ));
             }
             *target = d.get_ref().0;
         }
         Ok(())
     };
-    positive(&p.request_timeout, "request_timeout", &mut out.request_timeout)?;
+    positive(
+        &p.request_timeout,
+        "request_timeout",
+        &mut out.request_timeout,
+    )?;
     positive(&p.retry_initial, "retry_initial", &mut out.retry_initial)?;
     positive(&p.retry_max, "retry_max", &mut out.retry_max)?;
     positive(&p.probe_interval, "probe_interval", &mut out.probe_interval)?;
-    positive(&p.down_probe_interval, "down_probe_interval", &mut out.down_probe_interval)?;
+    positive(
+        &p.down_probe_interval,
+        "down_probe_interval",
+        &mut out.down_probe_interval,
+    )?;
     if let Some(d) = &p.renew_before {
         out.renew_before = d.get_ref().0;
     }

@@ -89,7 +89,7 @@ fn generate(s: &Scenario, out: &mut Vec<Click>) {
         loop {
             let e: f64 = Exp1.sample(&mut rng);
             t += e * mean_gap;
-            if !(t < w.until as f64) {
+            if t.is_nan() || t >= w.until as f64 {
                 break;
             }
             let at = t.round() as Nanos;

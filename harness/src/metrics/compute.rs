@@ -69,12 +69,13 @@ pub fn compute(record: &RunRecord, config: &MetricsConfig) -> Result<Metrics, Me
 
         // Orphan time before the first start click (or the whole run).
         let first = windows.first().map_or(record.end, |w| w.start);
+        // Only a real orphan makes a sample here: one zero per camera would
+        // swamp the per-stop samples (and make `min` meaningless).
         for r in 0..n_sites {
-            put(
-                "orphan_time",
-                Some(r),
-                record.manual[r][c].clip(0, first).measure(),
-            );
+            let before = record.manual[r][c].clip(0, first).measure();
+            if before > 0 {
+                put("orphan_time", Some(r), before);
+            }
         }
 
         for (i, w) in windows.iter().enumerate() {

@@ -1,1 +1,85 @@
-fn main() {}
+//! Cost of one engine step: a click fanned out to two sites and both
+//! replies fed back, on an engine holding 1,000 cameras.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use engine::core::*;
+
+fn config(cameras: usize) -> MirrorConfig {
+    let sites = ["primary", "secondary"];
+    MirrorConfig {
+        sites: sites
+            .iter()
+            .map(|n| SiteSpec { name: n.to_string(), recorders: 1, manual_recording_max: Some(300 * SECS), prebuffer: 3 * SECS })
+            .collect(),
+        cameras: (0..cameras)
+            .map(|c| CameraSpec {
+                id: CameraId::new(format!("cam-{c:04}")),
+                placements: (0..sites.len())
+                    .map(|s| Placement { site: s, recorder: 0, device: DeviceId::new(format!("{s}-{c}")) })
+                    .collect(),
+            })
+            .collect(),
+        policy: Policy::default(),
+    }
+}
+
+/// Answers every pending command as an ideal, instant site would.
+fn answer_all(m: &mut Mirror, now: Nanos) {
+    while let Some(cmd) = m.poll_command() {
+        let reply = match &cmd {
+            Command::Login { .. } => Reply::LoggedIn { token: "t".into(), ttl: 4 * 3600 * SECS },
+            Command::Send { op: RecorderOp::Probe, devices, .. } => {
+                Reply::States(devices.iter().map(|d| DeviceState { device: d.clone(), recording: true }).collect())
+            }
+            Command::Send { devices, .. } => {
+                Reply::Results(devices.iter().map(|d| DeviceResult { device: d.clone(), ok: true }).collect())
+            }
+        };
+        m.on_reply(now, cmd.req(), Ok(reply));
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let cameras = 1000;
+    let ids: Vec<CameraId> = (0..cameras).map(|i| CameraId::new(format!("cam-{i:04}"))).collect();
+    let mut group = c.benchmark_group("mirror");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("click_fan_out_and_replies_1000_cameras", |b| {
+        let mut m = Mirror::new(config(cameras), 1);
+        m.on_timeout(0);
+        answer_all(&mut m, 0);
+        let mut now = SECS;
+        let mut i = 0usize;
+        b.iter(|| {
+            now += 1_000_000;
+            let cam = &ids[i % cameras];
+            let recording = (i / cameras) % 2 == 0;
+            i += 1;
+            m.set_intent(now, cam, recording).expect("known camera");
+            answer_all(&mut m, now + 500_000);
+        });
+    });
+    group.throughput(Throughput::Elements(cameras as u64));
+    group.bench_function("record_all_burst_1000_cameras", |b| {
+        b.iter_batched(
+            || {
+                let mut m = Mirror::new(config(cameras), 1);
+                m.on_timeout(0);
+                answer_all(&mut m, 0);
+                m
+            },
+            |mut m| {
+                for id in &ids {
+                    m.set_intent(SECS, id, true).expect("known camera");
+                }
+                answer_all(&mut m, SECS + 1);
+                m
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

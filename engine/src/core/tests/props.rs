@@ -1,8 +1,10 @@
 //! Property tests: whatever the interleaving of clicks, latencies, reply
-//! reordering, outages and recorder restarts, once every fault has healed
-//! and 60 s pass without clicks, every recorder does what the last click on
-//! each camera asked, and no (camera, site) ever had two Start/Stop in
-//! flight at once.
+//! reordering and loss, outages, SOAP faults, token loss and recorder
+//! restarts, once every fault has healed and 60 s pass without clicks,
+//! every recorder does what the last click on each camera asked, the engine
+//! knows it, no (camera, site) ever had two Start/Stop in flight at once,
+//! and (with an auto-stop limit) no recorder stops a wanted recording by
+//! itself and the sites never both drop a camera once healthy.
 
 use proptest::prelude::*;
 
@@ -11,20 +13,30 @@ use crate::core::*;
 
 const CAMS: usize = 3;
 const WINDOW_MS: u64 = 15_000;
+/// Virtual time without clicks or faults before the invariants are checked.
+const QUIET: Nanos = 60 * SECS;
+/// Time allowed after the heal to re-assert everything.
+const SETTLE: Nanos = 10 * SECS;
 
 #[derive(Debug, Clone)]
 enum Action {
     Click(usize, bool),
     /// The site's network misbehaves for the given time, then recovers.
     Outage(SiteId, Net, Nanos),
+    /// The site answers every recorder call with a SOAP fault for a while.
+    Faults(SiteId, Nanos),
     /// The site's recorder restarts (forgets its manual recordings).
     Restart(SiteId),
+    /// The site forgets every token it issued.
+    DropTokens(SiteId),
 }
 
 #[derive(Debug, Clone)]
 struct Plan {
     seed: u64,
     recorders: usize,
+    /// The sites' "stop manual recording after" limit.
+    limit: Option<Nanos>,
     /// Per site: base one-way latency and jitter.
     links: Vec<(Nanos, Nanos)>,
     /// Per site: probability a reply is lost during the fault window.
@@ -32,12 +44,25 @@ struct Plan {
     actions: Vec<(Nanos, Action)>,
 }
 
+/// What the driver does at one instant of the plan.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Click(usize, bool),
+    Net(SiteId, Net),
+    Faults(SiteId, bool),
+    Restart(SiteId),
+    DropTokens(SiteId),
+}
+
 fn action() -> impl Strategy<Value = Action> {
+    let site = 0..2usize;
     prop_oneof![
-        6 => (0..CAMS, any::<bool>()).prop_map(|(c, on)| Action::Click(c, on)),
-        2 => (0..2usize, prop_oneof![Just(Net::Hang), Just(Net::Refuse)], 0..8_000u64)
+        8 => (0..CAMS, any::<bool>()).prop_map(|(c, on)| Action::Click(c, on)),
+        2 => (site.clone(), prop_oneof![Just(Net::Hang), Just(Net::Refuse)], 0..8_000u64)
             .prop_map(|(s, n, ms)| Action::Outage(s, n, ms * MILLIS)),
-        1 => (0..2usize).prop_map(Action::Restart),
+        1 => (site.clone(), 0..3_000u64).prop_map(|(s, ms)| Action::Faults(s, ms * MILLIS)),
+        1 => site.clone().prop_map(Action::Restart),
+        1 => site.prop_map(Action::DropTokens),
     ]
 }
 
@@ -46,82 +71,106 @@ fn plan(max_jitter_ms: u64, max_drop: f64) -> impl Strategy<Value = Plan> {
     (
         any::<u64>(),
         1..=2usize,
+        prop_oneof![Just(None), Just(Some(60 * SECS)), Just(Some(300 * SECS))],
         prop::collection::vec((1..150u64, 0..=max_jitter_ms), 2),
         prop::collection::vec(0.0..=max_drop, 2),
         prop::collection::vec((0..WINDOW_MS, action()), 1..25),
     )
-        .prop_map(|(seed, recorders, links, drop_reply, mut actions)| {
-            actions.sort_by_key(|a| a.0);
-            Plan {
-                seed,
-                recorders,
-                links: links.into_iter().map(|(l, j)| (l * MILLIS, j * MILLIS)).collect(),
-                drop_reply,
-                actions: actions.into_iter().map(|(t, a)| (t * MILLIS, a)).collect(),
-            }
+        .prop_map(|(seed, recorders, limit, links, drop_reply, actions)| Plan {
+            seed,
+            recorders,
+            limit,
+            links: links.into_iter().map(|(l, j)| (l * MILLIS, j * MILLIS)).collect(),
+            drop_reply,
+            actions: actions.into_iter().map(|(t, a)| (t * MILLIS, a)).collect(),
         })
 }
 
-/// Runs `plan`, heals everything, runs 60 s more and checks the invariants.
+/// The plan as timed driver steps, and when its last fault ends.
+fn timeline(plan: &Plan) -> (Vec<(Nanos, Step)>, Nanos) {
+    let mut steps = Vec::new();
+    for &(t, ref a) in &plan.actions {
+        match *a {
+            Action::Click(c, on) => steps.push((t, Step::Click(c, on))),
+            Action::Outage(s, n, dur) => {
+                steps.push((t, Step::Net(s, n)));
+                steps.push((t + dur, Step::Net(s, Net::Up)));
+            }
+            Action::Faults(s, dur) => {
+                steps.push((t, Step::Faults(s, true)));
+                steps.push((t + dur, Step::Faults(s, false)));
+            }
+            Action::Restart(s) => steps.push((t, Step::Restart(s))),
+            Action::DropTokens(s) => steps.push((t, Step::DropTokens(s))),
+        }
+    }
+    // Stable: simultaneous steps keep the plan's order.
+    steps.sort_by_key(|s| s.0);
+    let heal = steps.last().map_or(0, |s| s.0).max(WINDOW_MS * MILLIS);
+    (steps, heal)
+}
+
+/// Runs `plan`, heals everything, runs [`QUIET`] more and checks the
+/// invariants.
 fn check(plan: &Plan) -> Result<(), TestCaseError> {
-    let mut d = Driver::new(config(2, plan.recorders, CAMS, None), plan.seed);
+    let mut d = Driver::new(config(2, plan.recorders, CAMS, plan.limit), plan.seed);
     for (s, site) in d.sites.iter_mut().enumerate() {
         (site.latency, site.jitter) = plan.links[s];
         site.drop_reply = plan.drop_reply[s];
     }
-    // Timed network changes: (time, site, net).
-    let mut nets: Vec<(Nanos, SiteId, Net)> = Vec::new();
-    for (t, a) in &plan.actions {
-        if let Action::Outage(s, n, dur) = a {
-            nets.push((*t, *s, *n));
-            nets.push((t + dur, *s, Net::Up));
-        }
-    }
-    nets.sort_by_key(|n| n.0);
-    let heal = nets.last().map_or(0, |n| n.0).max(WINDOW_MS * MILLIS);
-    let mut timeline: Vec<(Nanos, Option<&Action>, Option<(SiteId, Net)>)> = plan
-        .actions
-        .iter()
-        .filter(|(_, a)| !matches!(a, Action::Outage(..)))
-        .map(|(t, a)| (*t, Some(a), None))
-        .chain(nets.iter().map(|&(t, s, n)| (t, None, Some((s, n)))))
-        .collect();
-    timeline.sort_by_key(|e| e.0);
-    for (t, action, net) in timeline {
+    let (steps, heal) = timeline(plan);
+    for (t, step) in steps {
         d.run_until(t);
-        match (action, net) {
-            (Some(Action::Click(c, on)), _) => {
-                d.click(*c, *on);
+        match step {
+            Step::Click(c, on) => {
+                d.click(c, on);
             }
-            (Some(Action::Restart(s)), _) => d.restart_recorder(*s),
-            (_, Some((s, n))) => d.sites[s].net = n,
-            _ => {}
+            Step::Net(s, n) => d.sites[s].net = n,
+            Step::Faults(s, on) => d.sites[s].fault_all = on,
+            Step::Restart(s) => d.restart_recorder(s),
+            Step::DropTokens(s) => d.invalidate_tokens(s),
         }
     }
     d.run_until(heal);
     // Healed: no loss, and round trips well inside the request timeout.
     for site in &mut d.sites {
         site.net = Net::Up;
+        site.fault_all = false;
         site.drop_reply = 0.0;
         site.jitter = site.jitter.min(400 * MILLIS);
     }
-    d.run_for(60 * SECS);
+    d.run_for(QUIET);
+    let end = d.now;
 
     prop_assert!(d.overlaps.is_empty(), "two Start/Stop in flight at once: {:?}", d.overlaps);
+    let late_auto_stops: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.cause == Cause::AutoStop && c.at > heal + SETTLE)
+        .collect();
+    prop_assert!(late_auto_stops.is_empty(), "auto-stop after healing: {:?}", late_auto_stops);
     for c in 0..CAMS {
         let st = d.m.status(&cam(c)).unwrap();
         let want = st.intent.is_some_and(|(_, on)| on);
         for site in 0..2 {
-            prop_assert_eq!(
-                d.rec(site, c),
-                want,
-                "cam{} on site{}: intent {:?}, engine sees {:?}",
+            let device = dev(site, c);
+            let last = d.changes_of(site, &device).last().map(|ch| (ch.at, ch.cause));
+            // A renewal may be between its Stop and its Start right now.
+            let renewing = want && matches!(last, Some((at, Cause::Stop)) if at + 2 * SECS > end);
+            prop_assert!(
+                d.rec(site, c) == want || renewing,
+                "cam{} on site{}: recorder {}, intent {:?}, engine sees {:?}, last change {:?}",
                 c,
                 site,
+                d.rec(site, c),
                 st.intent,
-                st.sites[site]
+                st.sites[site],
+                last
             );
-            if st.intent.is_some() {
+            // Only a renewal explains a request in flight after the quiet time.
+            let pending = st.sites[site].pending;
+            prop_assert!(!pending || plan.limit.is_some(), "cam{} on site{}: still pending", c, site);
+            if st.intent.is_some() && !renewing && !pending {
                 let observed = if want { Observed::Recording } else { Observed::Stopped };
                 prop_assert_eq!(
                     st.sites[site].observed,
@@ -131,6 +180,19 @@ fn check(plan: &Plan) -> Result<(), TestCaseError> {
                     site,
                     st,
                     d.m.stats()
+                );
+            }
+        }
+        if want {
+            // Once healed, the union of sites never drops the camera.
+            let mut on = [false, false];
+            for ch in d.changes.iter().filter(|ch| ch.device == dev(ch.site, c)) {
+                on[ch.site] = ch.recording;
+                prop_assert!(
+                    ch.at <= heal + SETTLE || on[0] || on[1],
+                    "cam{}: both sites stopped at {} ms",
+                    c,
+                    ch.at / MILLIS
                 );
             }
         }
@@ -149,15 +211,15 @@ fn config_for(cases: u32) -> ProptestConfig {
 proptest! {
     #![proptest_config(config_for(256))]
 
-    /// Reordering (jitter below the timeout), outages, restarts: replies
-    /// are lost only when a partition cuts them.
+    /// Reordering (jitter below the timeout), outages, faults, token loss,
+    /// restarts; replies are lost only when a partition cuts them.
     #[test]
     fn recorders_converge_to_the_last_click(plan in plan(400, 0.0)) {
         check(&plan)?;
     }
 
-    /// Also lost replies and requests that execute after the engine timed
-    /// them out (one-way latency up to 2.1 s).
+    /// Also random reply loss and requests that execute after the engine
+    /// timed them out (one-way latency up to 2.1 s during the faults).
     #[test]
     fn recorders_converge_despite_lost_replies_and_late_requests(plan in plan(2_000, 0.3)) {
         check(&plan)?;

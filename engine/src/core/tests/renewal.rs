@@ -133,3 +133,42 @@ fn a_sibling_stuck_in_its_renewal_does_not_block_the_other_site() {
     let auto: Vec<_> = d.changes_of(1, &dev(1, 0)).into_iter().filter(|c| c.cause == Cause::AutoStop).collect();
     assert!(auto.is_empty(), "healthy site 1 was auto-stopped {} times, first at {} s", auto.len(), auto.first().map_or(0, |c| c.at / SECS));
 }
+
+#[test]
+fn a_recording_that_survived_a_partition_is_still_renewed() {
+    let mut d = Driver::started(config(2, 1, 1, Some(LIMIT)), 45);
+    d.click(0, true);
+    d.run_until(100 * SECS);
+    // Site 1 is cut off for 20 s; its recorder keeps recording meanwhile,
+    // and the first health probe after the heal says so.
+    d.sites[1].net = Net::Hang;
+    d.run_until(120 * SECS);
+    assert!(!d.m.status(&cam(0)).unwrap().sites[1].site_up);
+    d.sites[1].net = Net::Up;
+    d.run_until(SESSION);
+    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
+    assert!(auto.is_empty(), "recorder auto-stop fired: {auto:?}");
+    assert!(assert_renewal_pattern(&d, 1, 0) >= 8);
+}
+
+#[test]
+fn a_recording_first_seen_by_a_probe_is_renewed() {
+    // Only site 1 has a limit, so no sibling renewal wakes its camera up.
+    let mut cfg = config(2, 1, 1, Some(LIMIT));
+    cfg.sites[0].manual_recording_max = None;
+    let mut d = Driver::started(cfg, 46);
+    let t = d.now;
+    d.click(0, true);
+    // Site 1 executes the Start, then is cut off before its reply leaves;
+    // after the heal, its health probe is the first to report the recording.
+    d.run_until(t + 15 * MILLIS);
+    assert!(d.rec(1, 0));
+    d.sites[1].net = Net::Hang;
+    d.run_until(t + 20 * SECS);
+    d.sites[1].net = Net::Up;
+    d.run_until(SESSION);
+    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
+    assert!(auto.is_empty(), "recorder auto-stop fired: {auto:?}");
+    let renewals = d.changes_of(1, &dev(1, 0)).iter().filter(|c| c.cause == Cause::Stop).count();
+    assert!(renewals >= 8, "{renewals} renewals");
+}

@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             now += 1_000_000;
             let cam = &ids[i % cameras];
-            let recording = (i / cameras) % 2 == 0;
+            let recording = (i / cameras).is_multiple_of(2);
             i += 1;
             m.set_intent(now, cam, recording).expect("known camera");
             answer_all(&mut m, now + 500_000);

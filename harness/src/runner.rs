@@ -79,7 +79,6 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
         &outcome.record,
         &MetricsConfig {
             orphan_grace: scenario.orphan_grace,
-            ..MetricsConfig::default()
         },
     )
     .map_err(|source| RunError::Metrics {

@@ -31,8 +31,14 @@ fn logins_first_then_starts() {
     for site in 0..2 {
         let sent = d.sent_to(site, 0);
         assert!(matches!(sent[0].cmd, Command::Login { .. }));
-        let Command::Send { op, token, devices, .. } = &sent[1].cmd else {
-            panic!("second command to site {site} is not a Start: {:?}", sent[1]);
+        let Command::Send {
+            op, token, devices, ..
+        } = &sent[1].cmd
+        else {
+            panic!(
+                "second command to site {site} is not a Start: {:?}",
+                sent[1]
+            );
         };
         assert_eq!(*op, RecorderOp::Start);
         assert_eq!(token, &format!("s{site}-token1"));
@@ -94,7 +100,11 @@ fn a_slow_site_does_not_delay_the_other() {
     d.run_for(5 * SECS);
     assert_eq!(d.first_recording_since(0, 0, t), Some(t + 10 * MILLIS));
     assert_eq!(d.first_recording_since(1, 0, t), Some(t + 900 * MILLIS));
-    assert_eq!(d.ops(1, RecorderOp::Start, t).len(), 1, "no retry of a slow but timely Start");
+    assert_eq!(
+        d.ops(1, RecorderOp::Start, t).len(),
+        1,
+        "no retry of a slow but timely Start"
+    );
 }
 
 /// 100 cameras clicked in one step (same `now`, no reply in between).
@@ -113,7 +123,12 @@ fn hundred_clicks_in_one_step_make_one_start_per_recorder() {
     let (mut d, t) = click_all_in_one_step(1);
     for site in 0..2 {
         let starts = d.ops(site, RecorderOp::Start, t);
-        assert_eq!(starts.len(), 1, "site {site}: {} Start requests", starts.len());
+        assert_eq!(
+            starts.len(),
+            1,
+            "site {site}: {} Start requests",
+            starts.len()
+        );
         let mut devs = starts[0].devices().to_vec();
         devs.sort();
         let mut want: Vec<_> = (0..100).map(|c| dev(site, c)).collect();
@@ -132,7 +147,9 @@ fn hundred_clicks_on_two_recorders_make_two_starts_per_site() {
         let mut recorders: Vec<_> = starts
             .iter()
             .map(|s| match &s.cmd {
-                Command::Send { recorder, devices, .. } => (*recorder, devices.len()),
+                Command::Send {
+                    recorder, devices, ..
+                } => (*recorder, devices.len()),
                 _ => unreachable!(),
             })
             .collect();
@@ -175,7 +192,10 @@ fn start_stop_start_within_50ms_ends_recording_everywhere() {
     }
     let st = d.m.status(&cam(0)).unwrap();
     assert_eq!(st.intent, Some((IntentSeq(3), true)));
-    assert!(st.sites.iter().all(|s| s.observed == Observed::Recording && !s.pending));
+    assert!(st
+        .sites
+        .iter()
+        .all(|s| s.observed == Observed::Recording && !s.pending));
 }
 
 #[test]
@@ -186,7 +206,10 @@ fn start_stop_within_50ms_ends_stopped_everywhere() {
     }
     let st = d.m.status(&cam(0)).unwrap();
     assert_eq!(st.intent, Some((IntentSeq(2), false)));
-    assert!(st.sites.iter().all(|s| s.observed == Observed::Stopped && !s.pending));
+    assert!(st
+        .sites
+        .iter()
+        .all(|s| s.observed == Observed::Stopped && !s.pending));
 }
 
 #[test]
@@ -199,7 +222,9 @@ fn late_reply_of_an_older_intent_does_not_override_a_newer_one() {
     d.click(0, true);
     d.run_for(100 * MILLIS);
     d.click(0, false);
-    assert!(!d.rec(0, 0));
+    d.run_for(10 * MILLIS);
+    assert!(!d.rec(0, 0), "the fast site stops at once");
+    assert!(!d.rec(1, 0), "the slow site has not even started yet");
     d.run_for(10 * SECS);
     assert!(!d.rec(0, 0) && !d.rec(1, 0));
     // Site 1 recorded only between the late Start and the Stop that followed.
@@ -217,8 +242,14 @@ fn double_click_is_idempotent() {
     let b = d.click(0, true);
     assert_eq!(a, b);
     assert_eq!(d.sent.len(), n, "a repeated click sent requests");
-    d.run_for(SECS);
+    assert!(d.settle(SECS));
+    let n = d.sent.len();
     let c = d.click(0, true);
+    assert_eq!(
+        d.sent.len(),
+        n,
+        "a repeated click after the Start landed sent requests"
+    );
     assert_eq!(c, a);
     assert_eq!(d.m.stats().intents, 1);
     assert_eq!(d.click(0, false), IntentSeq(a.0 + 1));
@@ -233,16 +264,25 @@ fn status_reflects_intent_progress_and_health() {
     assert_eq!(st.intent, None);
     assert_eq!(st.sites.len(), 2);
     assert_eq!(st.sites[1].site, "site1");
-    assert!(st.sites.iter().all(|s| s.observed == Observed::Unknown && !s.pending && s.site_up));
+    assert!(st
+        .sites
+        .iter()
+        .all(|s| s.observed == Observed::Unknown && !s.pending && s.site_up));
 
     let seq = d.click(0, true);
     let st = d.m.status(&cam(0)).unwrap();
     assert_eq!(st.intent, Some((seq, true)));
-    assert!(st.sites.iter().all(|s| s.pending), "Start in flight on every site");
+    assert!(
+        st.sites.iter().all(|s| s.pending),
+        "Start in flight on every site"
+    );
 
     d.run_for(SECS);
     let st = d.m.status(&cam(0)).unwrap();
-    assert!(st.sites.iter().all(|s| s.observed == Observed::Recording && !s.pending));
+    assert!(st
+        .sites
+        .iter()
+        .all(|s| s.observed == Observed::Recording && !s.pending));
     // The other camera is untouched.
     assert_eq!(d.m.status(&cam(1)).unwrap().intent, None);
 
@@ -251,14 +291,20 @@ fn status_reflects_intent_progress_and_health() {
     let st = d.m.status(&cam(0)).unwrap();
     assert!(st.sites[0].site_up);
     assert!(!st.sites[1].site_up);
-    assert_eq!(d.m.sites_up().collect::<Vec<_>>(), vec![("site0", true), ("site1", false)]);
+    assert_eq!(
+        d.m.sites_up().collect::<Vec<_>>(),
+        vec![("site0", true), ("site1", false)]
+    );
 }
 
 #[test]
 fn unknown_camera_is_an_error() {
     let mut d = Driver::started(config(2, 1, 1, None), 11);
     let nope = CameraId::new("nope");
-    assert_eq!(d.m.set_intent(d.now, &nope, true), Err(UnknownCamera(nope.clone())));
+    assert_eq!(
+        d.m.set_intent(d.now, &nope, true),
+        Err(UnknownCamera(nope.clone()))
+    );
     assert_eq!(d.m.status(&nope), None);
     d.pump();
     assert!(d.sent.iter().all(|s| s.op() != Some(RecorderOp::Start)));

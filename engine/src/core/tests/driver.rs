@@ -227,7 +227,10 @@ impl Driver {
 
     /// Clicks at the current time and sends what the engine emitted.
     pub fn click(&mut self, c: usize, recording: bool) -> IntentSeq {
-        let seq = self.m.set_intent(self.enow(), &cam(c), recording).expect("known camera");
+        let seq = self
+            .m
+            .set_intent(self.enow(), &cam(c), recording)
+            .expect("known camera");
         self.pump();
         seq
     }
@@ -306,6 +309,20 @@ impl Driver {
         self.run_until(self.now + d);
     }
 
+    /// Runs until nothing is on the wire and the engine awaits no reply
+    /// (periodic probes never stop, so "quiescent" means between them), or
+    /// until `max` has passed. Returns whether it settled.
+    pub fn settle(&mut self, max: Nanos) -> bool {
+        let end = self.now + max;
+        while self.now < end {
+            if self.events.is_empty() && self.m.inflight_count() == 0 {
+                return true;
+            }
+            self.run_for(MILLIS);
+        }
+        false
+    }
+
     /// Processes everything due at `self.now`.
     fn step(&mut self) {
         while let Some(entry) = self.events.first_entry() {
@@ -317,7 +334,11 @@ impl Driver {
             self.pump();
         }
         self.fire_auto_stops();
-        if self.m.next_deadline().is_some_and(|d| d + self.engine_epoch <= self.now) {
+        if self
+            .m
+            .next_deadline()
+            .is_some_and(|d| d + self.engine_epoch <= self.now)
+        {
             self.m.on_timeout(self.enow());
             self.pump();
         }
@@ -330,7 +351,11 @@ impl Driver {
 
     fn trip(&mut self, site: SiteId) -> Nanos {
         let s = &self.sites[site];
-        let j = if s.jitter > 0 { self.rng.random_range(0..=s.jitter) } else { 0 };
+        let j = if s.jitter > 0 {
+            self.rng.random_range(0..=s.jitter)
+        } else {
+            0
+        };
         s.latency + j
     }
 
@@ -338,7 +363,10 @@ impl Driver {
     pub fn pump(&mut self) {
         while let Some(cmd) = self.m.poll_command() {
             let site = cmd.site();
-            if let Command::Send { req, op, devices, .. } = &cmd {
+            if let Command::Send {
+                req, op, devices, ..
+            } = &cmd
+            {
                 if *op != RecorderOp::Probe {
                     for d in devices {
                         let key = (site, d.clone());
@@ -488,7 +516,9 @@ impl Driver {
 
     fn fire_auto_stops(&mut self) {
         for site in 0..self.sites.len() {
-            let Some(limit) = self.sites[site].auto_stop else { continue };
+            let Some(limit) = self.sites[site].auto_stop else {
+                continue;
+            };
             let mut due: Vec<_> = self.sites[site]
                 .devices
                 .iter()
@@ -506,7 +536,10 @@ impl Driver {
 
     /// Whether `device` is manually recording on `site` right now.
     pub fn recording(&self, site: SiteId, device: &DeviceId) -> bool {
-        self.sites[site].devices.get(device).is_some_and(Option::is_some)
+        self.sites[site]
+            .devices
+            .get(device)
+            .is_some_and(Option::is_some)
     }
 
     /// Whether camera `c` records on `site` right now.

@@ -28,7 +28,10 @@ fn a_hung_request_times_out_and_is_retried() {
     let starts = d.ops(1, RecorderOp::Start, t);
     assert_eq!(starts.len(), 2, "{starts:?}");
     let wait = starts[1].at - (t + 2 * SECS);
-    assert!((50 * MILLIS..=100 * MILLIS).contains(&wait), "first retry after {wait} ns");
+    assert!(
+        (50 * MILLIS..=100 * MILLIS).contains(&wait),
+        "first retry after {wait} ns"
+    );
     // The site comes back: the retry lands.
     d.sites[1].net = Net::Up;
     d.run_for(5 * SECS);
@@ -43,7 +46,10 @@ fn retry_times(seed: u64) -> Vec<Nanos> {
     let t = d.now;
     d.click(0, true);
     d.run_for(60 * SECS);
-    d.ops(1, RecorderOp::Start, t).iter().map(|s| s.at).collect()
+    d.ops(1, RecorderOp::Start, t)
+        .iter()
+        .map(|s| s.at)
+        .collect()
 }
 
 #[test]
@@ -63,7 +69,9 @@ fn retries_back_off_exponentially_capped_and_seeded() {
         );
     }
     // Capped: no gap beyond retry_max + one trip.
-    assert!(times.windows(2).all(|w| w[1] - w[0] <= p.retry_max + 10 * MILLIS));
+    assert!(times
+        .windows(2)
+        .all(|w| w[1] - w[0] <= p.retry_max + 10 * MILLIS));
     // Same seed, same delays; another seed, other delays.
     assert_eq!(retry_times(21), times);
     assert_ne!(retry_times(22), times);
@@ -77,7 +85,10 @@ fn down_site_traffic(net: Net) -> (Driver, Nanos) {
     d.run_for(SECS);
     d.sites[1].net = net;
     d.run_for(10 * SECS);
-    assert!(!d.m.status(&cam(0)).unwrap().sites[1].site_up, "site 1 not down after 10 s");
+    assert!(
+        !d.m.status(&cam(0)).unwrap().sites[1].site_up,
+        "site 1 not down after 10 s"
+    );
     let from = d.now;
     // Clicks during the outage must not reach the dead site either.
     d.click(0, false);
@@ -95,7 +106,11 @@ fn assert_only_paced_probes(d: &Driver, from: Nanos) {
     assert!(!sent.is_empty(), "a down site must be probed");
     // At most one probe per down_probe_interval (one recorder).
     let max = (30 * SECS / p.down_probe_interval) as usize + 1;
-    assert!(sent.len() <= max, "{} probes in 30 s (max {max})", sent.len());
+    assert!(
+        sent.len() <= max,
+        "{} probes in 30 s (max {max})",
+        sent.len()
+    );
     for w in sent.windows(2) {
         assert!(
             w[1].at - w[0].at >= p.down_probe_interval,
@@ -134,7 +149,10 @@ fn probe_rate_does_not_grow_with_repeated_outages() {
     d.run_for(30 * SECS);
     // Up and healthy: one drift probe per probe_interval.
     let probes = d.ops(1, RecorderOp::Probe, from).len();
-    assert!(probes <= 16, "{probes} probes in 30 s on a healthy site after 5 outages");
+    assert!(
+        probes <= 16,
+        "{probes} probes in 30 s on a healthy site after 5 outages"
+    );
     assert_eq!(d.ops(0, RecorderOp::Probe, from).len(), 15);
 }
 
@@ -185,7 +203,10 @@ fn an_orphan_left_by_a_partition_is_stopped_when_it_heals() {
     d.sites[1].net = Net::Up;
     let healed = d.now;
     d.run_for(3 * SECS);
-    assert!(!d.rec(1, 0), "orphan still recording 3 s after the partition healed");
+    assert!(
+        !d.rec(1, 0),
+        "orphan still recording 3 s after the partition healed"
+    );
     let stop = d.changes_of(1, &dev(1, 0)).last().map(|c| c.at).unwrap();
     assert!(stop > healed);
     assert!(d.m.stats().orphans_stopped >= 1);
@@ -235,7 +256,10 @@ fn stop_after_a_lost_start_reply_leaves_no_orphan() {
     d.click(0, false);
     d.run_for(60 * SECS);
     assert!(!d.rec(0, 0));
-    assert!(!d.rec(1, 0), "site 1 still records 60 s after the stop click");
+    assert!(
+        !d.rec(1, 0),
+        "site 1 still records 60 s after the stop click"
+    );
 }
 
 #[test]
@@ -253,7 +277,10 @@ fn stop_after_a_start_that_executed_after_its_timeout_leaves_no_orphan() {
     d.click(0, false);
     d.run_for(60 * SECS);
     assert!(!d.rec(0, 0));
-    assert!(!d.rec(1, 0), "site 1 still records 60 s after the stop click");
+    assert!(
+        !d.rec(1, 0),
+        "site 1 still records 60 s after the stop click"
+    );
 }
 
 #[test]
@@ -272,5 +299,69 @@ fn retries_of_a_failed_batch_stay_batched() {
     d.run_for(5 * SECS);
     assert!((0..100).all(|c| d.rec(1, c)));
     let starts = d.ops(1, RecorderOp::Start, t).len();
-    assert!(starts <= 5, "{starts} Start requests to retry one failed batch");
+    assert!(
+        starts <= 5,
+        "{starts} Start requests to retry one failed batch"
+    );
+}
+
+#[test]
+fn reassertion_after_a_black_hole_heals_stays_within_3s_at_any_phase() {
+    // 100 ms one way: the worst case is a health probe lost just before
+    // the heal, its timeout, the next probe tick, then two round trips.
+    for phase in 0..25u64 {
+        let mut d = Driver::started(config(2, 1, 1, None), 31);
+        for s in &mut d.sites {
+            s.latency = 100 * MILLIS;
+        }
+        d.click(0, true);
+        d.run_for(SECS);
+        d.sites[1].net = Net::Hang;
+        d.run_for(10 * SECS);
+        d.restart_recorder(1);
+        d.run_for(phase * 100 * MILLIS);
+        d.sites[1].net = Net::Up;
+        let healed = d.now;
+        d.run_for(5 * SECS);
+        let back = d
+            .first_recording_since(1, 0, healed)
+            .expect("never re-asserted");
+        assert!(
+            back <= healed + 3 * SECS,
+            "phase {phase}: re-asserted after {} ms",
+            (back - healed) / MILLIS
+        );
+    }
+}
+
+#[test]
+fn drift_probes_are_batched_per_recorder() {
+    let mut d = Driver::started(config(2, 2, 100, None), 32);
+    for c in 0..100 {
+        d.click(c, true);
+    }
+    d.run_for(SECS);
+    let from = d.now;
+    d.run_for(20 * SECS);
+    let p = Policy::default();
+    for site in 0..2 {
+        let probes = d.ops(site, RecorderOp::Probe, from);
+        // One probe per recorder per probe_interval, each naming all of
+        // that recorder's devices.
+        let per_interval = (20 * SECS / p.probe_interval) as usize;
+        assert!(
+            probes.len() <= 2 * per_interval + 2,
+            "site {site}: {} probes",
+            probes.len()
+        );
+        assert!(
+            probes.len() >= 2 * per_interval - 2,
+            "site {site}: {} probes",
+            probes.len()
+        );
+        assert!(
+            probes.iter().all(|s| s.devices().len() == 50),
+            "site {site}"
+        );
+    }
 }

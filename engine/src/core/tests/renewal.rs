@@ -12,15 +12,31 @@ const SESSION: Nanos = 40 * 60 * SECS;
 /// each hand-over shorter than the pre-buffer; returns the renewal count.
 fn assert_renewal_pattern(d: &Driver, site: SiteId, c: usize) -> usize {
     let ch = d.changes_of(site, &dev(site, c));
-    assert!(ch[0].recording && ch[0].cause == Cause::Start, "{:?}", ch[0]);
+    assert!(
+        ch[0].recording && ch[0].cause == Cause::Start,
+        "{:?}",
+        ch[0]
+    );
     let mut renewals = 0;
     for pair in ch[1..].chunks(2) {
         let [stop, start] = pair else {
             panic!("site {site} cam{c}: ends stopped: {:?}", pair[0]);
         };
-        assert_eq!((stop.cause, stop.recording), (Cause::Stop, false), "{stop:?}");
-        assert_eq!((start.cause, start.recording), (Cause::Start, true), "{start:?}");
-        assert!(start.at - stop.at < 3 * SECS, "hand-over of {} ms", (start.at - stop.at) / MILLIS);
+        assert_eq!(
+            (stop.cause, stop.recording),
+            (Cause::Stop, false),
+            "{stop:?}"
+        );
+        assert_eq!(
+            (start.cause, start.recording),
+            (Cause::Start, true),
+            "{start:?}"
+        );
+        assert!(
+            start.at - stop.at < 3 * SECS,
+            "hand-over of {} ms",
+            (start.at - stop.at) / MILLIS
+        );
         renewals += 1;
     }
     // The engine sent exactly these operations, alternating.
@@ -32,7 +48,11 @@ fn assert_renewal_pattern(d: &Driver, site: SiteId, c: usize) -> usize {
         .collect();
     assert_eq!(ops.len(), 1 + 2 * renewals, "site {site} cam{c}: {ops:?}");
     for (i, op) in ops.iter().enumerate() {
-        let want = if i % 2 == 0 { RecorderOp::Start } else { RecorderOp::Stop };
+        let want = if i % 2 == 0 {
+            RecorderOp::Start
+        } else {
+            RecorderOp::Stop
+        };
         assert_eq!(*op, want, "site {site} cam{c}: op #{i} of {ops:?}");
     }
     renewals
@@ -46,7 +66,11 @@ fn assert_never_both_stopped(d: &Driver, c: usize) {
     for ch in d.changes.iter().filter(|ch| ch.device == dev(ch.site, c)) {
         on[ch.site] = ch.recording;
         armed |= on[0] && on[1];
-        assert!(!armed || on[0] || on[1], "cam{c}: both sites stopped at {} ms", ch.at / MILLIS);
+        assert!(
+            !armed || on[0] || on[1],
+            "cam{c}: both sites stopped at {} ms",
+            ch.at / MILLIS
+        );
     }
 }
 
@@ -57,7 +81,11 @@ fn a_40_minute_session_is_renewed_and_never_auto_stopped() {
     d.run_for(3 * SECS);
     d.click(1, true);
     d.run_until(SESSION);
-    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
+    let auto: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.cause == Cause::AutoStop)
+        .collect();
     assert!(auto.is_empty(), "recorder auto-stop fired: {auto:?}");
     let mut total = 0;
     for site in 0..2 {
@@ -130,8 +158,17 @@ fn a_sibling_stuck_in_its_renewal_does_not_block_the_other_site() {
     d.run_until(200 * SECS);
     d.sites[0].failing.insert(dev(0, 0));
     d.run_until(SESSION);
-    let auto: Vec<_> = d.changes_of(1, &dev(1, 0)).into_iter().filter(|c| c.cause == Cause::AutoStop).collect();
-    assert!(auto.is_empty(), "healthy site 1 was auto-stopped {} times, first at {} s", auto.len(), auto.first().map_or(0, |c| c.at / SECS));
+    let auto: Vec<_> = d
+        .changes_of(1, &dev(1, 0))
+        .into_iter()
+        .filter(|c| c.cause == Cause::AutoStop)
+        .collect();
+    assert!(
+        auto.is_empty(),
+        "healthy site 1 was auto-stopped {} times, first at {} s",
+        auto.len(),
+        auto.first().map_or(0, |c| c.at / SECS)
+    );
 }
 
 #[test]
@@ -146,7 +183,11 @@ fn a_recording_that_survived_a_partition_is_still_renewed() {
     assert!(!d.m.status(&cam(0)).unwrap().sites[1].site_up);
     d.sites[1].net = Net::Up;
     d.run_until(SESSION);
-    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
+    let auto: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.cause == Cause::AutoStop)
+        .collect();
     assert!(auto.is_empty(), "recorder auto-stop fired: {auto:?}");
     assert!(assert_renewal_pattern(&d, 1, 0) >= 8);
 }
@@ -167,8 +208,16 @@ fn a_recording_first_seen_by_a_probe_is_renewed() {
     d.run_until(t + 20 * SECS);
     d.sites[1].net = Net::Up;
     d.run_until(SESSION);
-    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
+    let auto: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.cause == Cause::AutoStop)
+        .collect();
     assert!(auto.is_empty(), "recorder auto-stop fired: {auto:?}");
-    let renewals = d.changes_of(1, &dev(1, 0)).iter().filter(|c| c.cause == Cause::Stop).count();
+    let renewals = d
+        .changes_of(1, &dev(1, 0))
+        .iter()
+        .filter(|c| c.cause == Cause::Stop)
+        .count();
     assert!(renewals >= 8, "{renewals} renewals");
 }

@@ -19,10 +19,14 @@ fn restore_reconciles_every_site_from_the_journal() {
     let mut d = Driver::new(config(2, 1, 4, None), 60);
     // What the recorders are doing when the new engine starts.
     for (site, c, on) in [
-        (0, 0, false), (1, 0, true), // cam0 should record
-        (0, 1, true), (1, 1, true), // cam1 should not
-        (0, 2, false), (1, 2, false), // cam2 should record
-        (0, 3, true), (1, 3, false), // cam3 has no intent: not ours
+        (0, 0, false),
+        (1, 0, true), // cam0 should record
+        (0, 1, true),
+        (1, 1, true), // cam1 should not
+        (0, 2, false),
+        (1, 2, false), // cam2 should record
+        (0, 3, true),
+        (1, 3, false), // cam3 has no intent: not ours
     ] {
         d.preset(site, c, on);
     }
@@ -51,7 +55,10 @@ fn restore_reconciles_every_site_from_the_journal() {
     }
     // cam3 is untouched and never named in any request.
     assert!(d.rec(0, 3) && !d.rec(1, 3));
-    assert!(d.sent.iter().all(|s| !s.devices().contains(&dev(s.cmd.site(), 3))));
+    assert!(d
+        .sent
+        .iter()
+        .all(|s| !s.devices().contains(&dev(s.cmd.site(), 3))));
 
     let want = [Some((5, true)), Some((2, false)), Some((6, true)), None];
     for (c, want) in want.into_iter().enumerate() {
@@ -62,7 +69,12 @@ fn restore_reconciles_every_site_from_the_journal() {
             Some((_, false)) => Observed::Stopped,
             None => Observed::Unknown,
         };
-        assert!(st.sites.iter().all(|s| s.observed == observed && !s.pending), "cam{c}: {st:?}");
+        assert!(
+            st.sites
+                .iter()
+                .all(|s| s.observed == observed && !s.pending),
+            "cam{c}: {st:?}"
+        );
     }
     // The sequence continues from the journal.
     assert_eq!(d.click(0, false), IntentSeq(6));
@@ -88,7 +100,10 @@ fn crash_mid_session_then_restore_keeps_recording() {
     assert!(d.first_recording_since(1, 0, t).unwrap() <= t + SECS);
     assert!(d.rec(0, 0) && d.rec(1, 0));
     assert!(!d.rec(0, 1) && !d.rec(1, 1) && !d.rec(0, 2) && !d.rec(1, 2));
-    assert!(d.changes.iter().all(|c| c.cause != Cause::AutoStop), "auto-stop fired");
+    assert!(
+        d.changes.iter().all(|c| c.cause != Cause::AutoStop),
+        "auto-stop fired"
+    );
 }
 
 #[test]
@@ -103,6 +118,13 @@ fn restore_renews_recordings_of_unknown_age_before_they_auto_stop() {
     let journal = d.crash(64, true);
     d.restore(journal);
     d.run_for(10 * 60 * SECS);
-    let auto: Vec<_> = d.changes.iter().filter(|c| c.cause == Cause::AutoStop).collect();
-    assert!(auto.is_empty(), "recorder auto-stop fired after restore: {auto:?}");
+    let auto: Vec<_> = d
+        .changes
+        .iter()
+        .filter(|c| c.cause == Cause::AutoStop)
+        .collect();
+    assert!(
+        auto.is_empty(),
+        "recorder auto-stop fired after restore: {auto:?}"
+    );
 }

@@ -3,9 +3,11 @@
 //!
 //! - [`core`]: the sans-IO state machine ([`core::Mirror`]). It owns all
 //!   engine logic and performs no I/O; drivers feed it time and replies.
+//! - [`runtime`]: the tokio driver of that same `Mirror`: real clock, SOAP over HTTP.
 //!
 //! Drivers (the virtual-time simulator in the `sim` crate, the tokio runtime)
 //! must not re-implement any engine decision: they only carry commands and
 //! replies.
 
 pub mod core;
+pub mod runtime;

@@ -76,7 +76,12 @@ impl Mirror {
         let sibling_renewing = (0..self.nsites)
             .filter(|&s| s != site)
             .any(|s| self.pairs[camera * self.nsites + s].renewing);
-        if sibling_renewing {
+        // ...but never past half the margin: a sibling stuck in a failing
+        // renewal must not let this site run into its own auto-stop.
+        let patience_ends = due + self.policy.renew_before.min(limit.unwrap_or(0) / 2) / 2;
+        if sibling_renewing && now < patience_ends {
+            let recheck = (now + self.policy.retry_max).min(patience_ends);
+            self.timers.arm(recheck, Timer::Wake(p));
             return None;
         }
         self.pairs[p].renewing = true;
@@ -167,7 +172,7 @@ impl Mirror {
     /// Probes one recorder: the cameras whose state matters there (wanted
     /// recording, or not known to be stopped). A site that is down is probed
     /// even with nothing to ask, as its health check.
-    fn send_probe(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
+    pub(super) fn send_probe(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
         let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
             return;
         };
@@ -177,7 +182,10 @@ impl Mirror {
             let Some((_, desired)) = self.cameras[c].intent else { continue };
             let p = c * self.nsites + site;
             let pair = &self.pairs[p];
-            if pair.inflight.is_some() || (!desired && pair.observed == Observed::Stopped) {
+            // Confirmed-stopped pairs that should be stopped need no probe,
+            // unless a request of unknown fate might still execute there.
+            let settled = !desired && pair.observed == Observed::Stopped && now >= pair.watch_until;
+            if pair.inflight.is_some() || settled {
                 continue;
             }
             if let Some(slot) = &pair.slot {
@@ -221,13 +229,17 @@ impl Mirror {
                 }
             }
             Timer::Wake(p) => self.mark_dirty(p),
-            Timer::Probe(site, recorder) => {
+            Timer::Probe(site, recorder, gen) => {
+                if self.sites[site].probe_gen.get(recorder) != Some(&gen) {
+                    return;
+                }
                 let interval = if self.sites[site].up {
                     self.policy.probe_interval
                 } else {
                     self.policy.down_probe_interval
                 };
-                self.timers.arm(now + interval.max(1), Timer::Probe(site, recorder));
+                self.timers
+                    .arm(now + interval.max(1), Timer::Probe(site, recorder, gen));
                 if !self.sites[site].probe_busy(recorder) {
                     self.send_probe(now, site, recorder);
                 }

@@ -85,6 +85,8 @@ pub struct Mirror {
     pub(super) rng: ChaCha8Rng,
     pub(super) started: bool,
     pub(super) stats: MirrorStats,
+    /// The latest time a driver told us about.
+    pub(super) now: Nanos,
 }
 
 impl Mirror {
@@ -148,6 +150,7 @@ impl Mirror {
             rng: ChaCha8Rng::seed_from_u64(seed),
             started: false,
             stats: MirrorStats::default(),
+            now: 0,
         }
     }
 
@@ -173,7 +176,9 @@ impl Mirror {
         let seq = IntentSeq(self.cameras[c].intent.map_or(0, |(s, _)| s.0) + 1);
         self.apply_intent(c, seq, recording);
         self.stats.intents += 1;
-        self.flush(now);
+        // Not flushed here: clicks made in the same step ("record all") are
+        // batched when the driver next polls.
+        self.now = self.now.max(now);
         Ok(seq)
     }
 
@@ -227,6 +232,9 @@ impl Mirror {
 
     /// The next request to send, if any.
     pub fn poll_command(&mut self) -> Option<Command> {
+        if self.outbox.is_empty() && !self.dirty.is_empty() {
+            self.flush(self.now);
+        }
         self.outbox.pop_front()
     }
 
@@ -293,6 +301,7 @@ impl Mirror {
     }
 
     pub(super) fn ensure_started(&mut self, now: Nanos) {
+        self.now = self.now.max(now);
         if self.started {
             return;
         }
@@ -302,7 +311,7 @@ impl Mirror {
                 // Spread recorders' probe phases so they do not all fire in
                 // the same step.
                 let phase = rand::Rng::random_range(&mut self.rng, 0..=self.policy.probe_interval);
-                self.timers.arm(now + phase, Timer::Probe(site, rec));
+                self.timers.arm(now + phase, Timer::Probe(site, rec, 0));
             }
         }
     }

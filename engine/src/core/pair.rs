@@ -38,6 +38,9 @@ pub(crate) struct Pair {
     pub last_op_sent: Nanos,
     /// Queued for reconciliation in the current step.
     pub dirty: bool,
+    /// Until when to keep probing the pair even if it is confirmed stopped:
+    /// a request that timed out may still execute late on the recorder.
+    pub watch_until: Nanos,
 }
 
 impl Pair {
@@ -53,6 +56,7 @@ impl Pair {
             retry_at: 0,
             last_op_sent: 0,
             dirty: false,
+            watch_until: 0,
         }
     }
 
@@ -63,9 +67,22 @@ impl Pair {
         if self.observed != Observed::Recording {
             return None;
         }
-        // An unknown timer start means the recorder may stop at any moment.
-        let since = self.since.unwrap_or(0);
+        // An unknown timer start means the recorder may stop at any moment:
+        // due at once (time 0 is always in the past).
+        let Some(since) = self.since else { return Some(0) };
         Some((since + limit).saturating_sub(renew_before.min(limit / 2)))
+    }
+
+    /// Drops what the engine believed about the recorder (after a lost reply
+    /// or a site outage), keeping the timer start of a recording that may
+    /// have survived as the hint for the next confirmation.
+    pub fn forget_observation(&mut self) {
+        match self.observed {
+            Observed::Recording => self.since_hint = Some(self.since),
+            Observed::Stopped => self.since_hint = None,
+            Observed::Unknown => {}
+        }
+        self.observed = Observed::Unknown;
     }
 
     /// The operation that moves this pair toward `desired`, ignoring renewal.
@@ -106,6 +123,6 @@ mod tests {
         // A margin larger than half the limit is clamped to half.
         assert_eq!(p.renewal_due(Some(20 * SECS), 30 * SECS), Some(110 * SECS));
         p.since = None;
-        assert_eq!(p.renewal_due(Some(300 * SECS), 30 * SECS), Some(270 * SECS));
+        assert_eq!(p.renewal_due(Some(300 * SECS), 30 * SECS), Some(0));
     }
 }

@@ -12,6 +12,10 @@ use super::site::Token;
 use super::timers::Timer;
 use super::types::*;
 
+/// How many request timeouts a request of unknown fate is watched for: a
+/// recorder may still execute a request it received late.
+const LATE_REQUEST_WATCH: u64 = 10;
+
 impl Mirror {
     pub(super) fn handle_reply(
         &mut self,
@@ -43,8 +47,20 @@ impl Mirror {
                 let refresh = self.token_refresh_at(expires_at, ttl).max(now + 1);
                 self.timers.arm(refresh, Timer::Login(site));
                 self.mark_site_dirty(site);
+                // A probe refused for the old token is asked again now rather
+                // than a probe interval later.
+                for rec in 0..self.recorder_cameras[site].len() {
+                    if std::mem::take(&mut self.sites[site].probe_refused[rec])
+                        && !self.sites[site].probe_busy(rec)
+                    {
+                        self.send_probe(now, site, rec);
+                    }
+                }
             }
             (Purpose::Op(op, pairs), Reply::Results(results)) => {
+                // One back-off per request, so its failed pairs retry together
+                // (still batched).
+                let mut delay = None;
                 let mut answered = vec![false; pairs.len()];
                 for (i, r) in results.iter().enumerate() {
                     // Replies list devices in request order; fall back to a
@@ -65,12 +81,12 @@ impl Mirror {
                     if r.ok {
                         self.on_op_success(now, p, op, inflight.sent_at);
                     } else {
-                        self.on_op_failure(now, p);
+                        self.on_op_failure(now, p, &mut delay);
                     }
                 }
                 for (idx, &p) in pairs.iter().enumerate() {
                     if !answered[idx] && self.pairs[p].inflight == Some((req, op)) {
-                        self.on_op_failure(now, p);
+                        self.on_op_failure(now, p, &mut delay);
                     }
                 }
             }
@@ -149,18 +165,22 @@ impl Mirror {
         self.mark_dirty(p);
     }
 
-    fn on_op_failure(&mut self, now: Nanos, p: usize) {
-        let delay = {
-            let failures = self.pairs[p].failures + 1;
+    /// A pair's operation failed. `delay` is shared by the pairs of one
+    /// request: drawn for the first, reused for the rest.
+    fn on_op_failure(&mut self, now: Nanos, p: usize, delay: &mut Option<Nanos>) {
+        let failures = self.pairs[p].failures + 1;
+        let delay = *delay.get_or_insert_with(|| {
             backoff::delay(
                 &mut self.rng,
                 self.policy.retry_initial,
                 self.policy.retry_max,
                 failures,
             )
-        };
+        });
         let pair = &mut self.pairs[p];
         pair.inflight = None;
+        // A failed renewal must not hold the sibling sites' renewals back.
+        pair.renewing = false;
         pair.failures += 1;
         pair.retry_at = now + delay;
         self.timers.arm(now + delay, Timer::Wake(p));
@@ -179,6 +199,11 @@ impl Mirror {
             (true, _) => {
                 pair.since = pair.since_hint.take().unwrap_or(None);
                 pair.observed = Observed::Recording;
+                let site = p % self.nsites;
+                let limit = self.site_specs[site].manual_recording_max;
+                if let Some(due) = self.pairs[p].renewal_due(limit, self.policy.renew_before) {
+                    self.timers.arm(due, Timer::Wake(p));
+                }
             }
             (false, previous) => {
                 if previous == Observed::Recording && desired {
@@ -214,8 +239,12 @@ impl Mirror {
             }
             Purpose::Probe(recorder, _) => {
                 self.sites[site].probe_inflight[recorder] = None;
+                if fault.token_invalid {
+                    self.sites[site].probe_refused[recorder] = true;
+                }
             }
             Purpose::Op(op, pairs) => {
+                let mut delay = None;
                 for p in pairs {
                     if self.pairs[p].inflight.is_none_or(|(_, o)| o != op) {
                         continue;
@@ -224,7 +253,7 @@ impl Mirror {
                         self.pairs[p].inflight = None;
                         self.mark_dirty(p);
                     } else {
-                        self.on_op_failure(now, p);
+                        self.on_op_failure(now, p, &mut delay);
                     }
                 }
             }
@@ -246,9 +275,14 @@ impl Mirror {
                 self.sites[site].probe_inflight[recorder] = None;
             }
             Purpose::Op(op, pairs) => {
+                let mut delay = None;
                 for p in pairs {
                     if self.pairs[p].inflight == Some((req, op)) {
-                        self.on_op_failure(now, p);
+                        // The request may have executed (a lost reply, a
+                        // late request): what the recorder does is unknown.
+                        self.pairs[p].forget_observation();
+                        self.pairs[p].watch_until = now + LATE_REQUEST_WATCH * self.policy.request_timeout;
+                        self.on_op_failure(now, p, &mut delay);
                     }
                 }
             }
@@ -278,9 +312,12 @@ impl Mirror {
         // Switch the recorders to the faster health-probe cadence now.
         for rec in 0..self.recorder_cameras[site].len() {
             let jitter = self.rng.random_range(0..=self.policy.down_probe_interval / 4);
+            let gen = &mut self.sites[site].probe_gen[rec];
+            *gen += 1;
+            let gen = *gen;
             self.timers.arm(
                 now + self.policy.down_probe_interval + jitter,
-                Timer::Probe(site, rec),
+                Timer::Probe(site, rec, gen),
             );
         }
     }
@@ -300,14 +337,7 @@ impl Mirror {
             if pair.slot.is_none() {
                 continue;
             }
-            match pair.observed {
-                // The recording may have survived (a partition): keep its
-                // timer start for the renewal schedule.
-                Observed::Recording => pair.since_hint = Some(pair.since),
-                Observed::Stopped => pair.since_hint = None,
-                Observed::Unknown => {}
-            }
-            pair.observed = Observed::Unknown;
+            pair.forget_observation();
             pair.failures = 0;
             pair.retry_at = 0;
             pair.renewing = false;

@@ -25,6 +25,10 @@ pub(crate) struct SiteState {
     pub login_retry_at: Nanos,
     /// The probe in flight per recorder, if any.
     pub probe_inflight: Vec<Option<RequestId>>,
+    /// Current probe-timer generation per recorder; older timers are stale.
+    pub probe_gen: Vec<u64>,
+    /// A probe was refused for an invalid token: repeat it after login.
+    pub probe_refused: Vec<bool>,
 }
 
 impl SiteState {
@@ -37,6 +41,8 @@ impl SiteState {
             login_failures: 0,
             login_retry_at: 0,
             probe_inflight: vec![None; recorders],
+            probe_gen: vec![0; recorders],
+            probe_refused: vec![false; recorders],
         }
     }
 

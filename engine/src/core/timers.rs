@@ -18,7 +18,8 @@ pub(crate) enum Timer {
     /// A pair's retry back-off has elapsed, or its renewal is due.
     Wake(usize),
     /// Time to probe one recorder (drift probe, or health probe when down).
-    Probe(SiteId, RecorderId),
+    /// The generation retires older probe chains when the cadence changes.
+    Probe(SiteId, RecorderId, u64),
     /// Time to log in to a site (token renewal or a retried login).
     Login(SiteId),
 }

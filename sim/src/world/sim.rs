@@ -160,7 +160,11 @@ impl World {
             } else if let Some(engine) = &mut self.engine {
                 engine.on_timeout(self.now);
             }
-            self.drain_commands();
+            // Events of one instant (a "record all" click burst) are handed
+            // to the engine before it is polled, so it can batch them.
+            if self.queue.peek_time() != Some(self.now) {
+                self.drain_commands();
+            }
         }
         self.now = settled_at;
         self.finish()

@@ -310,3 +310,37 @@ fn unknown_camera_is_an_error() {
     assert!(d.sent.iter().all(|s| s.op() != Some(RecorderOp::Start)));
     assert_eq!(d.m.stats().intents, 0);
 }
+
+#[test]
+fn a_stale_probe_answer_does_not_override_a_newer_stop() {
+    let mut d = Driver::started(config(2, 1, 1, None), 12);
+    d.click(0, true);
+    d.run_for(SECS);
+    // Wait for the next drift probe to site 1.
+    let probes = d.ops(1, RecorderOp::Probe, 0).len();
+    while d.ops(1, RecorderOp::Probe, 0).len() == probes {
+        d.run_for(MILLIS);
+    }
+    // The probe reads "recording" but its answer is slow to return; the
+    // user clicks stop meanwhile, and that Stop is answered first.
+    d.run_for(3 * MILLIS);
+    d.sites[1].latency = 500 * MILLIS;
+    d.run_for(8 * MILLIS);
+    d.sites[1].latency = 10 * MILLIS;
+    d.click(0, false);
+    d.run_for(100 * MILLIS);
+    assert!(!d.rec(1, 0));
+    assert_eq!(
+        d.m.status(&cam(0)).unwrap().sites[1].observed,
+        Observed::Stopped
+    );
+    d.run_for(SECS);
+    assert!(!d.rec(0, 0) && !d.rec(1, 0));
+    assert_eq!(
+        d.ops(1, RecorderOp::Stop, 0).len(),
+        1,
+        "a stale probe answer caused another Stop"
+    );
+    let st = d.m.status(&cam(0)).unwrap();
+    assert_eq!(st.sites[1].observed, Observed::Stopped);
+}

@@ -139,9 +139,7 @@ fn no_renewal_when_the_limit_is_off() {
 fn only_the_site_with_a_limit_renews() {
     let mut cfg = config(2, 1, 1, Some(LIMIT));
     cfg.sites[1].manual_recording_max = None;
-    let mut d = Driver::new(cfg, 43);
-    d.sites[1].auto_stop = None;
-    d.run_for(SECS);
+    let mut d = Driver::started(cfg, 43);
     d.click(0, true);
     d.run_until(SESSION);
     assert!(d.changes.iter().all(|c| c.cause != Cause::AutoStop));

@@ -1,0 +1,25 @@
+//! The tokio driver of the engine: real clock, real HTTP/SOAP, timers.
+//!
+//! It owns the I/O around one [`crate::core::Mirror`]: where each site is
+//! ([`SiteEndpoint`]), speaking XProtect SOAP to it ([`SoapClient`]), the
+//! loop that feeds the engine time and replies and executes its commands
+//! ([`Driver`]), and the async API to the running engine ([`EngineHandle`]).
+//!
+//! Every engine decision (what to send, when to retry, when a site is down,
+//! when to renew) stays in `core`; the runtime only carries commands and
+//! replies, exactly as the virtual-time world in `sim` does.
+
+mod client;
+mod config;
+mod driver;
+mod events;
+mod handle;
+
+pub use client::{ClientError, SoapClient};
+pub use config::{SiteAuth, SiteEndpoint};
+pub use driver::{spawn, Driver, RuntimeError};
+pub use events::{Outcome, RequestKind, RuntimeEvent};
+pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats};
+
+#[cfg(test)]
+mod tests;

@@ -9,13 +9,22 @@ fn config(cameras: usize) -> MirrorConfig {
     MirrorConfig {
         sites: sites
             .iter()
-            .map(|n| SiteSpec { name: n.to_string(), recorders: 1, manual_recording_max: Some(300 * SECS), prebuffer: 3 * SECS })
+            .map(|n| SiteSpec {
+                name: n.to_string(),
+                recorders: 1,
+                manual_recording_max: Some(300 * SECS),
+                prebuffer: 3 * SECS,
+            })
             .collect(),
         cameras: (0..cameras)
             .map(|c| CameraSpec {
                 id: CameraId::new(format!("cam-{c:04}")),
                 placements: (0..sites.len())
-                    .map(|s| Placement { site: s, recorder: 0, device: DeviceId::new(format!("{s}-{c}")) })
+                    .map(|s| Placement {
+                        site: s,
+                        recorder: 0,
+                        device: DeviceId::new(format!("{s}-{c}")),
+                    })
                     .collect(),
             })
             .collect(),
@@ -27,13 +36,32 @@ fn config(cameras: usize) -> MirrorConfig {
 fn answer_all(m: &mut Mirror, now: Nanos) {
     while let Some(cmd) = m.poll_command() {
         let reply = match &cmd {
-            Command::Login { .. } => Reply::LoggedIn { token: "t".into(), ttl: 4 * 3600 * SECS },
-            Command::Send { op: RecorderOp::Probe, devices, .. } => {
-                Reply::States(devices.iter().map(|d| DeviceState { device: d.clone(), recording: true }).collect())
-            }
-            Command::Send { devices, .. } => {
-                Reply::Results(devices.iter().map(|d| DeviceResult { device: d.clone(), ok: true }).collect())
-            }
+            Command::Login { .. } => Reply::LoggedIn {
+                token: "t".into(),
+                ttl: 4 * 3600 * SECS,
+            },
+            Command::Send {
+                op: RecorderOp::Probe,
+                devices,
+                ..
+            } => Reply::States(
+                devices
+                    .iter()
+                    .map(|d| DeviceState {
+                        device: d.clone(),
+                        recording: true,
+                    })
+                    .collect(),
+            ),
+            Command::Send { devices, .. } => Reply::Results(
+                devices
+                    .iter()
+                    .map(|d| DeviceResult {
+                        device: d.clone(),
+                        ok: true,
+                    })
+                    .collect(),
+            ),
         };
         m.on_reply(now, cmd.req(), Ok(reply));
     }
@@ -41,7 +69,9 @@ fn answer_all(m: &mut Mirror, now: Nanos) {
 
 fn bench(c: &mut Criterion) {
     let cameras = 1000;
-    let ids: Vec<CameraId> = (0..cameras).map(|i| CameraId::new(format!("cam-{i:04}"))).collect();
+    let ids: Vec<CameraId> = (0..cameras)
+        .map(|i| CameraId::new(format!("cam-{i:04}")))
+        .collect();
     let mut group = c.benchmark_group("mirror");
     group.throughput(Throughput::Elements(1));
     group.bench_function("click_fan_out_and_replies_1000_cameras", |b| {

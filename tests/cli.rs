@@ -33,15 +33,23 @@ fn a_passing_run_exits_0_and_writes_its_folder() {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
     let timing: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("timing.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("timing.json")).unwrap())
+            .unwrap();
     assert!(timing["speedup"].as_f64().unwrap() > 1.0);
     // The trace is JSON lines with typed events, footage included.
     let lines = std::fs::read_to_string(&trace).unwrap();
     let kinds: std::collections::BTreeSet<String> = lines
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    for k in ["click", "intent", "command", "served", "reply", "fault", "manual", "footage", "end"] {
+    for k in [
+        "click", "intent", "command", "served", "reply", "fault", "manual", "footage", "end",
+    ] {
         assert!(kinds.contains(k), "trace lacks `{k}` events: {kinds:?}");
     }
 }
@@ -49,13 +57,24 @@ fn a_passing_run_exits_0_and_writes_its_folder() {
 #[test]
 fn a_failed_guarantee_exits_1_and_junit_carries_the_figure() {
     let dir = tempfile::tempdir().unwrap();
-    let text_in = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy-path.toml"))
-        .unwrap()
-        .replace("\"dual_start_latency.p99\" = \"< 150ms\"", "\"dual_start_latency.p99\" = \"< 1ms\"");
+    let text_in = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/happy-path.toml"),
+    )
+    .unwrap()
+    .replace(
+        "\"dual_start_latency.p99\" = \"< 150ms\"",
+        "\"dual_start_latency.p99\" = \"< 1ms\"",
+    );
     let file = dir.path().join("impossible.toml");
     std::fs::write(&file, text_in).unwrap();
     let out_dir = dir.path().join("out");
-    let out = dualrec(&["run", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--quiet"]);
+    let out = dualrec(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("FAIL"));
     let junit = std::fs::read_to_string(out_dir.join("junit.xml")).unwrap();
@@ -85,7 +104,10 @@ fn invalid_scenarios_exit_2_naming_file_line_and_column() {
 fn usage_errors_exit_2() {
     assert_eq!(dualrec(&["run"]).status.code(), Some(2));
     assert_eq!(dualrec(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(dualrec(&["run", "no/such/file.toml"]).status.code(), Some(2));
+    assert_eq!(
+        dualrec(&["run", "no/such/file.toml"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -105,10 +127,21 @@ fn validate_accepts_the_whole_suite() {
 #[test]
 fn suite_filters_by_tag_and_reports_each_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dualrec(&["suite", "scenarios", "--tag", "smoke", "--quiet", "--out", dir.path().to_str().unwrap()]);
+    let out = dualrec(&[
+        "suite",
+        "scenarios",
+        "--tag",
+        "smoke",
+        "--quiet",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("happy-path") && stdout.contains("click-races"), "{stdout}");
+    assert!(
+        stdout.contains("happy-path") && stdout.contains("click-races"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("long-session-autostop"), "{stdout}");
     assert!(dir.path().join("junit.xml").is_file());
     assert!(dir.path().join("happy-path/report.json").is_file());

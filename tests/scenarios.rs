@@ -12,7 +12,9 @@ fn scenario_files() -> Vec<PathBuf> {
 }
 
 fn load(name: &str) -> harness::scenario::Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     harness::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -22,8 +24,16 @@ fn the_suite_has_at_least_fourteen_scenarios_each_with_a_description_and_guarant
     assert!(files.len() >= 14, "only {} scenarios", files.len());
     for f in files {
         let s = harness::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!s.description.trim().is_empty(), "{} has no description", f.display());
-        assert!(!s.guarantees.is_empty(), "{} states no guarantee", f.display());
+        assert!(
+            !s.description.trim().is_empty(),
+            "{} has no description",
+            f.display()
+        );
+        assert!(
+            !s.guarantees.is_empty(),
+            "{} states no guarantee",
+            f.display()
+        );
     }
 }
 
@@ -37,7 +47,11 @@ fn every_scenario_holds_its_guarantees() {
             failures.push(harness::report::summary_text(&out.report));
         }
     }
-    assert!(failures.is_empty(), "guarantees failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "guarantees failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -47,7 +61,10 @@ fn same_scenario_and_seed_give_a_byte_identical_report() {
         let a = harness::report::to_json(&run_virtual(&s, &RunOptions::default()).unwrap().report);
         let b = harness::report::to_json(&run_virtual(&s, &RunOptions::default()).unwrap().report);
         assert_eq!(a, b, "{name} is not reproducible");
-        let other = RunOptions { seed: Some(s.seed + 1), trace: false };
+        let other = RunOptions {
+            seed: Some(s.seed + 1),
+            trace: false,
+        };
         let c = harness::report::to_json(&run_virtual(&s, &other).unwrap().report);
         assert_ne!(a, c, "{name}: a different seed should give a different run");
     }
@@ -57,8 +74,18 @@ fn same_scenario_and_seed_give_a_byte_identical_report() {
 fn tracing_does_not_change_the_report() {
     let s = load("primary-down-mid-session.toml");
     let plain = run_virtual(&s, &RunOptions::default()).unwrap();
-    let traced = run_virtual(&s, &RunOptions { seed: None, trace: true }).unwrap();
-    assert_eq!(harness::report::to_json(&plain.report), harness::report::to_json(&traced.report));
+    let traced = run_virtual(
+        &s,
+        &RunOptions {
+            seed: None,
+            trace: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        harness::report::to_json(&plain.report),
+        harness::report::to_json(&traced.report)
+    );
     assert!(traced.trace.len() > 100);
     assert!(plain.trace.is_empty());
 }

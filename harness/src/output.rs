@@ -29,11 +29,20 @@ pub fn write_run(dir: &Path, run: &RunOutput) -> Result<(), OutputError> {
         path: dir.to_path_buf(),
         source,
     })?;
-    write(&dir.join("report.json"), report::to_json(&run.report).as_bytes())?;
+    write(
+        &dir.join("report.json"),
+        report::to_json(&run.report).as_bytes(),
+    )?;
     let timing = serde_json::to_string_pretty(&run.timing).unwrap_or_default() + "\n";
     write(&dir.join("timing.json"), timing.as_bytes())?;
-    write(&dir.join("junit.xml"), report::junit_xml(&run.report).as_bytes())?;
-    write(&dir.join("summary.md"), report::summary_markdown(&run.report).as_bytes())?;
+    write(
+        &dir.join("junit.xml"),
+        report::junit_xml(&run.report).as_bytes(),
+    )?;
+    write(
+        &dir.join("summary.md"),
+        report::summary_markdown(&run.report).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -62,7 +71,14 @@ pub fn write_suite(dir: &Path, reports: &[report::Report]) -> Result<(), OutputE
         path: dir.to_path_buf(),
         source,
     })?;
-    write(&dir.join("junit.xml"), report::junit_xml_suites(reports).as_bytes())?;
-    let summary: String = reports.iter().map(report::summary_markdown).collect::<Vec<_>>().join("\n");
+    write(
+        &dir.join("junit.xml"),
+        report::junit_xml_suites(reports).as_bytes(),
+    )?;
+    let summary: String = reports
+        .iter()
+        .map(report::summary_markdown)
+        .collect::<Vec<_>>()
+        .join("\n");
     write(&dir.join("summary.md"), summary.as_bytes())
 }

@@ -63,12 +63,18 @@ pub fn load(
     for f in files {
         match scenario::load(f) {
             Ok(s) => {
-                let file_name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let file_name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 let name_ok = sel
                     .filter
                     .as_ref()
                     .is_none_or(|p| s.name.contains(p.as_str()) || file_name.contains(p.as_str()));
-                let tag_ok = sel.tag.as_ref().is_none_or(|t| s.tags.iter().any(|x| x == t));
+                let tag_ok = sel
+                    .tag
+                    .as_ref()
+                    .is_none_or(|t| s.tags.iter().any(|x| x == t));
                 if name_ok && tag_ok {
                     ok.push((f.clone(), s));
                 }

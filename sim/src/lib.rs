@@ -6,10 +6,14 @@
 //! - [`world`]: virtual time — the shipping engine beside recorder models,
 //!   with links, latency and fault injection.
 //! - [`intervals`]: exact interval arithmetic on footage and windows.
+//! - [`server`]: the same site model as a mock XProtect site over real
+//!   HTTP/SOAP (axum), with faults injected at the network edge.
 //!
 //! This crate never fakes the engine: it drives `engine::core::Mirror`
-//! itself. Nothing in `recorder` or `world` reads a clock or performs I/O.
+//! itself. Nothing in `recorder` or `world` reads a clock or performs I/O;
+//! `server` is the only part that does.
 
 pub mod intervals;
 pub mod recorder;
+pub mod server;
 pub mod world;

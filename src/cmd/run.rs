@@ -46,7 +46,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         trace: args.trace.is_some(),
     };
     let output = harness::runner::run_virtual(&scenario, &opts)?;
-    let dir = args.out.unwrap_or_else(|| super::default_out_dir(&scenario.name));
+    let dir = args
+        .out
+        .unwrap_or_else(|| super::default_out_dir(&scenario.name));
     harness::output::write_run(&dir, &output)?;
     if let Some(path) = &args.trace {
         harness::output::write_trace(path, &output).context("writing the trace")?;

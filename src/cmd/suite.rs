@@ -44,7 +44,10 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         }
     };
     if scenarios.is_empty() {
-        eprintln!("no scenario in {} matches the selection", args.dir.display());
+        eprintln!(
+            "no scenario in {} matches the selection",
+            args.dir.display()
+        );
         return Ok(Outcome::InvalidInput);
     }
     let out = args.out.unwrap_or_else(|| super::default_out_dir("suite"));

@@ -17,7 +17,12 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Passed;
     for file in &args.files {
         match harness::scenario::load(file) {
-            Ok(s) => println!("ok    {}  ({}, {} guarantees)", file.display(), s.name, s.guarantees.len()),
+            Ok(s) => println!(
+                "ok    {}  ({}, {} guarantees)",
+                file.display(),
+                s.name,
+                s.guarantees.len()
+            ),
             Err(e) => {
                 eprintln!("{e}");
                 outcome = Outcome::InvalidInput;

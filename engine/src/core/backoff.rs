@@ -10,7 +10,12 @@ use rand::Rng;
 
 use super::types::Nanos;
 
-pub(crate) fn delay<R: Rng + ?Sized>(rng: &mut R, initial: Nanos, cap: Nanos, failures: u32) -> Nanos {
+pub(crate) fn delay<R: Rng + ?Sized>(
+    rng: &mut R,
+    initial: Nanos,
+    cap: Nanos,
+    failures: u32,
+) -> Nanos {
     let exp = failures.saturating_sub(1).min(32);
     let d = initial.saturating_mul(1u64 << exp).min(cap).max(1);
     rng.random_range(d / 2..=d)
@@ -25,10 +30,21 @@ mod tests {
     #[test]
     fn grows_exponentially_within_jitter_and_caps() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        for (failures, d) in [(1, 100), (2, 200), (3, 400), (4, 800), (10, 1000), (40, 1000)] {
+        for (failures, d) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (10, 1000),
+            (40, 1000),
+        ] {
             for _ in 0..50 {
                 let x = delay(&mut rng, 100, 1000, failures);
-                assert!(x >= d / 2 && x <= d, "failures {failures}: {x} not in [{}, {d}]", d / 2);
+                assert!(
+                    x >= d / 2 && x <= d,
+                    "failures {failures}: {x} not in [{}, {d}]",
+                    d / 2
+                );
             }
         }
     }

@@ -30,13 +30,18 @@ impl Mirror {
         for p in dirty {
             if let Some(op) = self.decide(now, p) {
                 let site = p % self.nsites;
-                let Some(slot) = &self.pairs[p].slot else { continue };
+                let Some(slot) = &self.pairs[p].slot else {
+                    continue;
+                };
                 let order = match op {
                     RecorderOp::Stop => 0,
                     RecorderOp::Start => 1,
                     RecorderOp::Probe => 2,
                 };
-                batches.entry((site, slot.recorder, order)).or_default().push(p);
+                batches
+                    .entry((site, slot.recorder, order))
+                    .or_default()
+                    .push(p);
             }
         }
         for ((site, recorder, order), pairs) in batches {
@@ -123,8 +128,10 @@ impl Mirror {
                 token: current.clone(),
             },
         );
-        self.timers
-            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.timers.arm(
+            now + self.policy.request_timeout,
+            Timer::RequestTimeout(req),
+        );
         self.stats.logins += 1;
         self.outbox.push_back(Command::Login {
             req,
@@ -133,7 +140,14 @@ impl Mirror {
         });
     }
 
-    fn send_op(&mut self, now: Nanos, site: SiteId, recorder: RecorderId, op: RecorderOp, pairs: Vec<usize>) {
+    fn send_op(
+        &mut self,
+        now: Nanos,
+        site: SiteId,
+        recorder: RecorderId,
+        op: RecorderOp,
+        pairs: Vec<usize>,
+    ) {
         let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
             return;
         };
@@ -156,8 +170,10 @@ impl Mirror {
                 token: Some(token.clone()),
             },
         );
-        self.timers
-            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.timers.arm(
+            now + self.policy.request_timeout,
+            Timer::RequestTimeout(req),
+        );
         self.stats.requests += 1;
         self.outbox.push_back(Command::Send {
             req,
@@ -179,7 +195,9 @@ impl Mirror {
         let mut pairs = Vec::new();
         let mut devices = Vec::new();
         for &c in &self.recorder_cameras[site][recorder] {
-            let Some((_, desired)) = self.cameras[c].intent else { continue };
+            let Some((_, desired)) = self.cameras[c].intent else {
+                continue;
+            };
             let p = c * self.nsites + site;
             let pair = &self.pairs[p];
             // Confirmed-stopped pairs that should be stopped need no probe,
@@ -207,8 +225,10 @@ impl Mirror {
                 token: Some(token.clone()),
             },
         );
-        self.timers
-            .arm(now + self.policy.request_timeout, Timer::RequestTimeout(req));
+        self.timers.arm(
+            now + self.policy.request_timeout,
+            Timer::RequestTimeout(req),
+        );
         self.stats.probes += 1;
         self.outbox.push_back(Command::Send {
             req,

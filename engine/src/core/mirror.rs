@@ -198,7 +198,9 @@ impl Mirror {
             }
         }
         for (c, entry) in latest.into_iter().enumerate() {
-            let Some((seq, recording)) = entry else { continue };
+            let Some((seq, recording)) = entry else {
+                continue;
+            };
             self.apply_intent(c, seq, recording);
             for site in 0..self.nsites {
                 let p = &mut self.pairs[c * self.nsites + site];

@@ -69,7 +69,9 @@ impl Pair {
         }
         // An unknown timer start means the recorder may stop at any moment:
         // due at once (time 0 is always in the past).
-        let Some(since) = self.since else { return Some(0) };
+        let Some(since) = self.since else {
+            return Some(0);
+        };
         Some((since + limit).saturating_sub(renew_before.min(limit / 2)))
     }
 

@@ -67,7 +67,9 @@ impl Mirror {
                     // lookup when a recorder reorders them.
                     let idx = match pairs.get(i) {
                         Some(&p) if self.device_of(p) == Some(&r.device) => Some(i),
-                        _ => pairs.iter().position(|&p| self.device_of(p) == Some(&r.device)),
+                        _ => pairs
+                            .iter()
+                            .position(|&p| self.device_of(p) == Some(&r.device)),
                     };
                     let Some(idx) = idx else { continue };
                     if answered[idx] {
@@ -110,7 +112,10 @@ impl Mirror {
             (purpose, other) => {
                 tracing::warn!(?other, "reply does not match the request it answers");
                 let err = TransportError::Malformed("reply of the wrong kind".into());
-                let inflight = InFlight { purpose, ..inflight };
+                let inflight = InFlight {
+                    purpose,
+                    ..inflight
+                };
                 self.on_failure(now, req, inflight, &err);
             }
         }
@@ -188,7 +193,9 @@ impl Mirror {
     }
 
     fn on_probe_answer(&mut self, p: usize, recording: bool, probe_sent_at: Nanos) {
-        let Some(desired) = self.desired(p) else { return };
+        let Some(desired) = self.desired(p) else {
+            return;
+        };
         let pair = &mut self.pairs[p];
         // A Start/Stop sent after the probe (or still in flight) knows better.
         if pair.inflight.is_some() || pair.last_op_sent > probe_sent_at {
@@ -281,7 +288,8 @@ impl Mirror {
                         // The request may have executed (a lost reply, a
                         // late request): what the recorder does is unknown.
                         self.pairs[p].forget_observation();
-                        self.pairs[p].watch_until = now + LATE_REQUEST_WATCH * self.policy.request_timeout;
+                        self.pairs[p].watch_until =
+                            now + LATE_REQUEST_WATCH * self.policy.request_timeout;
                         self.on_op_failure(now, p, &mut delay);
                     }
                 }
@@ -311,7 +319,9 @@ impl Mirror {
         }
         // Switch the recorders to the faster health-probe cadence now.
         for rec in 0..self.recorder_cameras[site].len() {
-            let jitter = self.rng.random_range(0..=self.policy.down_probe_interval / 4);
+            let jitter = self
+                .rng
+                .random_range(0..=self.policy.down_probe_interval / 4);
             let gen = &mut self.sites[site].probe_gen[rec];
             *gen += 1;
             let gen = *gen;

@@ -56,7 +56,9 @@ impl SiteState {
     }
 
     pub fn probe_busy(&self, recorder: RecorderId) -> bool {
-        self.probe_inflight.get(recorder).is_some_and(Option::is_some)
+        self.probe_inflight
+            .get(recorder)
+            .is_some_and(Option::is_some)
     }
 
     /// Records a transport failure; returns true when this takes the site down.

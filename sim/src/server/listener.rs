@@ -166,11 +166,12 @@ async fn accept_loop(
     name: &'static str,
     listener: TcpListener,
     app: Router,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
+    let mut stopped = stop.clone();
     loop {
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
+            () = stopped_signal(&mut stopped) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::trace!(listener = name, %peer, "connection");
@@ -185,6 +186,11 @@ async fn accept_loop(
         }
     }
     drop(listener);
+}
+
+/// Completes when the listener is told to stop (or its sender is gone).
+async fn stopped_signal(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bool>) {
@@ -208,7 +214,7 @@ async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Recei
                 tracing::trace!(error = %e, "connection ended with an error");
             }
         }
-        _ = stop.wait_for(|s| *s) => {}
+        () = stopped_signal(&mut stop) => {}
         _ = abort.notified() => {}
     }
 }

@@ -7,11 +7,11 @@
 //! reads the wall clock; every random draw comes from a ChaCha stream
 //! derived from the world's seed, so a seed replays a run exactly.
 
+use engine::core::{CameraSpec, DeviceId};
 use engine::core::{
     Command, JournalEntry, Mirror, MirrorConfig, MirrorStats, Nanos, Placement, RecorderOp, Reply,
     RequestId, SiteSpec, SoapFault, TransportError,
 };
-use engine::core::{CameraSpec, DeviceId};
 
 use super::config::{device_id, FaultKind, WorldConfig};
 use super::link::Link;
@@ -23,15 +23,35 @@ use crate::recorder::SiteModel;
 /// A request on its way to a site.
 #[derive(Debug, Clone)]
 enum Call {
-    Login { current: Option<String> },
-    Op { recorder: usize, op: RecorderOp, devices: Vec<DeviceId>, token: String },
+    Login {
+        current: Option<String>,
+    },
+    Op {
+        recorder: usize,
+        op: RecorderOp,
+        devices: Vec<DeviceId>,
+        token: String,
+    },
 }
 
 #[derive(Debug)]
 enum Event {
-    Click { camera: usize, recording: bool },
-    Arrive { site: usize, engine: u64, req: RequestId, call: Call },
-    Deliver { site: usize, engine: u64, req: RequestId, reply: Result<Reply, TransportError> },
+    Click {
+        camera: usize,
+        recording: bool,
+    },
+    Arrive {
+        site: usize,
+        engine: u64,
+        req: RequestId,
+        call: Call,
+    },
+    Deliver {
+        site: usize,
+        engine: u64,
+        req: RequestId,
+        reply: Result<Reply, TransportError>,
+    },
     FaultStart(usize),
     FaultEnd(usize),
 }
@@ -96,14 +116,24 @@ impl World {
             .sites
             .iter()
             .enumerate()
-            .map(|(s, setup)| Link::new(setup.latency.clone(), derive_seed(cfg.seed, 0x11_0000 + s as u64)))
+            .map(|(s, setup)| {
+                Link::new(
+                    setup.latency.clone(),
+                    derive_seed(cfg.seed, 0x11_0000 + s as u64),
+                )
+            })
             .collect();
-        let engine = Mirror::new(mirror_cfg.clone(), derive_seed(cfg.seed, 0xe))
-            ;
+        let engine = Mirror::new(mirror_cfg.clone(), derive_seed(cfg.seed, 0xe));
         let mut queue = EventQueue::new();
         for click in &cfg.clicks {
             if click.at < cfg.duration && click.camera < cfg.cameras.len() {
-                queue.push(click.at, Event::Click { camera: click.camera, recording: click.recording });
+                queue.push(
+                    click.at,
+                    Event::Click {
+                        camera: click.camera,
+                        recording: click.recording,
+                    },
+                );
             }
         }
         for (i, fault) in cfg.faults.iter().enumerate() {
@@ -139,7 +169,11 @@ impl World {
             let next_event = self.queue.peek_time();
             let next_engine = self.engine.as_ref().and_then(Mirror::next_deadline);
             let next_site = self.sites.iter().filter_map(SiteModel::next_deadline).min();
-            let Some(t) = [next_event, next_engine, next_site].into_iter().flatten().min() else {
+            let Some(t) = [next_event, next_engine, next_site]
+                .into_iter()
+                .flatten()
+                .min()
+            else {
                 break;
             };
             if t > settled_at {
@@ -173,17 +207,35 @@ impl World {
     fn handle(&mut self, event: Event) {
         match event {
             Event::Click { camera, recording } => {
-                self.clicks.push(ClickRecord { at: self.now, camera, recording });
+                self.clicks.push(ClickRecord {
+                    at: self.now,
+                    camera,
+                    recording,
+                });
                 let name = self.cfg.cameras[camera].to_string();
-                self.trace.emit(|| TraceEvent::Click { t: self.now, camera: name, recording });
+                self.trace.emit(|| TraceEvent::Click {
+                    t: self.now,
+                    camera: name,
+                    recording,
+                });
                 if self.engine.is_some() {
                     self.submit_intent(camera, recording);
                 } else {
                     self.pending_clicks.push((camera, recording));
                 }
             }
-            Event::Arrive { site, engine, req, call } => self.arrive(site, engine, req, call),
-            Event::Deliver { site, engine, req, reply } => {
+            Event::Arrive {
+                site,
+                engine,
+                req,
+                call,
+            } => self.arrive(site, engine, req, call),
+            Event::Deliver {
+                site,
+                engine,
+                req,
+                reply,
+            } => {
                 // A reply crossing a partition that opened meanwhile is lost;
                 // one addressed to a crashed engine incarnation has no reader.
                 if self.links[site].partition > 0 || engine != self.incarnation {
@@ -196,7 +248,13 @@ impl World {
                         Err(e) => format!("error: {e}"),
                     };
                     let site_name = self.cfg.sites[site].model.name.clone();
-                    self.trace.emit(|| TraceEvent::Reply { t: self.now, engine, req: req.0, site: site_name, outcome });
+                    self.trace.emit(|| TraceEvent::Reply {
+                        t: self.now,
+                        engine,
+                        req: req.0,
+                        site: site_name,
+                        outcome,
+                    });
                     mirror.on_reply(self.now, req, reply);
                 }
             }
@@ -206,22 +264,40 @@ impl World {
     }
 
     fn submit_intent(&mut self, camera: usize, recording: bool) {
-        let Some(mirror) = &mut self.engine else { return };
+        let Some(mirror) = &mut self.engine else {
+            return;
+        };
         let id = &self.cfg.cameras[camera];
         // The journal write precedes the acknowledgement, as in the service.
         if let Ok(seq) = mirror.set_intent(self.now, id, recording) {
-            let last = self.journal.iter().rev().find(|e| &e.camera == id).map(|e| e.seq);
+            let last = self
+                .journal
+                .iter()
+                .rev()
+                .find(|e| &e.camera == id)
+                .map(|e| e.seq);
             if last != Some(seq) {
-                self.journal.push(JournalEntry { camera: id.clone(), seq, recording });
+                self.journal.push(JournalEntry {
+                    camera: id.clone(),
+                    seq,
+                    recording,
+                });
             }
             let name = id.to_string();
-            self.trace.emit(|| TraceEvent::Intent { t: self.now, camera: name, recording, seq: seq.0 });
+            self.trace.emit(|| TraceEvent::Intent {
+                t: self.now,
+                camera: name,
+                recording,
+                seq: seq.0,
+            });
         }
     }
 
     /// Hands the engine's requests to the links.
     fn drain_commands(&mut self) {
-        let Some(mirror) = &mut self.engine else { return };
+        let Some(mirror) = &mut self.engine else {
+            return;
+        };
         let mut commands = Vec::new();
         while let Some(cmd) = mirror.poll_command() {
             commands.push(cmd);
@@ -239,31 +315,84 @@ impl World {
             let site_name = self.cfg.sites[site].model.name.clone();
             let (recorder, op, devices) = match &cmd {
                 Command::Login { .. } => (None, "login".to_string(), Vec::new()),
-                Command::Send { recorder, op, devices, .. } => (
+                Command::Send {
+                    recorder,
+                    op,
+                    devices,
+                    ..
+                } => (
                     Some(*recorder),
                     op_name(*op).to_string(),
                     devices.iter().map(|d| d.to_string()).collect(),
                 ),
             };
-            self.trace.emit(|| TraceEvent::Command { t: self.now, engine, req: req.0, site: site_name, recorder, op, devices });
+            self.trace.emit(|| TraceEvent::Command {
+                t: self.now,
+                engine,
+                req: req.0,
+                site: site_name,
+                recorder,
+                op,
+                devices,
+            });
         }
         let call = match cmd {
-            Command::Login { current_token, .. } => Call::Login { current: current_token },
-            Command::Send { recorder, op, devices, token, .. } => Call::Op { recorder, op, devices, token },
+            Command::Login { current_token, .. } => Call::Login {
+                current: current_token,
+            },
+            Command::Send {
+                recorder,
+                op,
+                devices,
+                token,
+                ..
+            } => Call::Op {
+                recorder,
+                op,
+                devices,
+                token,
+            },
         };
         let link = &mut self.links[site];
         if link.down > 0 || (link.restarting > 0 && matches!(call, Call::Op { .. })) {
             let rtt = link.one_way() + link.one_way();
-            self.queue.push(self.now + rtt, Event::Deliver { site, engine, req, reply: Err(TransportError::Refused) });
+            self.queue.push(
+                self.now + rtt,
+                Event::Deliver {
+                    site,
+                    engine,
+                    req,
+                    reply: Err(TransportError::Refused),
+                },
+            );
         } else if link.blackholed() {
             // Lost: the engine's request timeout is the only way it learns.
         } else if link.draw_error() {
             let rtt = link.one_way() + link.one_way();
-            let reply = Ok(Reply::Fault(SoapFault { token_invalid: false, message: "Internal server error".into() }));
-            self.queue.push(self.now + rtt, Event::Deliver { site, engine, req, reply });
+            let reply = Ok(Reply::Fault(SoapFault {
+                token_invalid: false,
+                message: "Internal server error".into(),
+            }));
+            self.queue.push(
+                self.now + rtt,
+                Event::Deliver {
+                    site,
+                    engine,
+                    req,
+                    reply,
+                },
+            );
         } else {
             let at = self.now + link.one_way();
-            self.queue.push(at, Event::Arrive { site, engine, req, call });
+            self.queue.push(
+                at,
+                Event::Arrive {
+                    site,
+                    engine,
+                    req,
+                    call,
+                },
+            );
         }
     }
 
@@ -281,15 +410,33 @@ impl World {
                     let (token, ttl) = model.login(self.now, current.as_deref());
                     Reply::LoggedIn { token, ttl }
                 }
-                Call::Op { recorder, op, devices, token } => model.call(self.now, recorder, op, &token, &devices),
+                Call::Op {
+                    recorder,
+                    op,
+                    devices,
+                    token,
+                } => model.call(self.now, recorder, op, &token, &devices),
             })
         };
         if reply.is_ok() {
             let site_name = self.cfg.sites[site].model.name.clone();
-            self.trace.emit(|| TraceEvent::Served { t: self.now, engine, req: req.0, site: site_name });
+            self.trace.emit(|| TraceEvent::Served {
+                t: self.now,
+                engine,
+                req: req.0,
+                site: site_name,
+            });
         }
         let at = self.now + self.links[site].one_way();
-        self.queue.push(at, Event::Deliver { site, engine, req, reply });
+        self.queue.push(
+            at,
+            Event::Deliver {
+                site,
+                engine,
+                req,
+                reply,
+            },
+        );
     }
 
     fn fault_edge(&mut self, i: usize, starting: bool) {
@@ -298,7 +445,10 @@ impl World {
         if starting {
             self.trace.emit(|| TraceEvent::Fault {
                 start: now,
-                end: fault.at.saturating_add(fault.duration).min(self.cfg.duration),
+                end: fault
+                    .at
+                    .saturating_add(fault.duration)
+                    .min(self.cfg.duration),
                 site: fault.site.map(|s| self.cfg.sites[s].model.name.clone()),
                 kind: fault.kind.name().to_string(),
                 camera: match fault.kind {
@@ -366,7 +516,10 @@ impl World {
         if let Some(dead) = self.engine.take() {
             self.retired_stats.push(dead.stats().clone());
             let engine = self.incarnation;
-            self.trace.emit(|| TraceEvent::EngineCrash { t: self.now, engine });
+            self.trace.emit(|| TraceEvent::EngineCrash {
+                t: self.now,
+                engine,
+            });
             // Replies still on the wire now reach a process that is gone.
             self.incarnation += 1;
         }
@@ -381,7 +534,11 @@ impl World {
         mirror.restore(self.now, self.journal.iter().cloned());
         let engine = self.incarnation;
         let intents = self.journal.len();
-        self.trace.emit(|| TraceEvent::EngineRestore { t: self.now, engine, intents });
+        self.trace.emit(|| TraceEvent::EngineRestore {
+            t: self.now,
+            engine,
+            intents,
+        });
         self.engine = Some(mirror);
         for (camera, recording) in std::mem::take(&mut self.pending_clicks) {
             self.submit_intent(camera, recording);
@@ -398,7 +555,8 @@ impl World {
             let (mut m, mut f, mut fin) = (Vec::new(), Vec::new(), Vec::new());
             for c in 0..self.cfg.cameras.len() {
                 let located = model.locate(&device_id(s, c));
-                let Some((rec, d)) = located.and_then(|(r, d)| Some((model.recorder(r)?, d))) else {
+                let Some((rec, d)) = located.and_then(|(r, d)| Some((model.recorder(r)?, d)))
+                else {
                     m.push(Default::default());
                     f.push(Default::default());
                     fin.push(false);
@@ -428,20 +586,38 @@ impl World {
                 end: f.at.saturating_add(f.duration).min(end),
             })
             .collect();
-        let site_names: Vec<String> = self.cfg.sites.iter().map(|s| s.model.name.clone()).collect();
+        let site_names: Vec<String> = self
+            .cfg
+            .sites
+            .iter()
+            .map(|s| s.model.name.clone())
+            .collect();
         let camera_names: Vec<String> = self.cfg.cameras.iter().map(|c| c.to_string()).collect();
         if self.trace.is_on() {
             for (s, site) in site_names.iter().enumerate() {
                 for (c, camera) in camera_names.iter().enumerate() {
                     for span in manual[s][c].spans() {
-                        self.trace.emit(|| TraceEvent::Manual { site: site.clone(), camera: camera.clone(), start: span.start, end: span.end });
+                        self.trace.emit(|| TraceEvent::Manual {
+                            site: site.clone(),
+                            camera: camera.clone(),
+                            start: span.start,
+                            end: span.end,
+                        });
                     }
                     for span in footage[s][c].spans() {
-                        self.trace.emit(|| TraceEvent::Footage { site: site.clone(), camera: camera.clone(), start: span.start, end: span.end });
+                        self.trace.emit(|| TraceEvent::Footage {
+                            site: site.clone(),
+                            camera: camera.clone(),
+                            start: span.start,
+                            end: span.end,
+                        });
                     }
                 }
             }
-            self.trace.emit(|| TraceEvent::End { end, settled: settled_at });
+            self.trace.emit(|| TraceEvent::End {
+                end,
+                settled: settled_at,
+            });
         }
         let mut engine_stats = std::mem::take(&mut self.retired_stats);
         if let Some(engine) = &self.engine {
@@ -497,7 +673,11 @@ fn mirror_config(cfg: &WorldConfig) -> MirrorConfig {
                     .sites
                     .iter()
                     .enumerate()
-                    .map(|(s, setup)| Placement { site: s, recorder: c % setup.recorders.max(1), device: device_id(s, c) })
+                    .map(|(s, setup)| Placement {
+                        site: s,
+                        recorder: c % setup.recorders.max(1),
+                        device: device_id(s, c),
+                    })
                     .collect(),
             })
             .collect(),

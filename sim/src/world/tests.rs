@@ -20,7 +20,9 @@ fn world(cameras: usize, clicks: Vec<Click>, faults: Vec<FaultSpec>, duration: u
     WorldConfig {
         seed: 7,
         sites: vec![site("primary", 10), site("secondary", 30)],
-        cameras: (1..=cameras).map(|i| CameraId::new(format!("cam-{i:03}"))).collect(),
+        cameras: (1..=cameras)
+            .map(|i| CameraId::new(format!("cam-{i:03}")))
+            .collect(),
         policy: Policy::default(),
         clicks,
         faults,
@@ -31,8 +33,16 @@ fn world(cameras: usize, clicks: Vec<Click>, faults: Vec<FaultSpec>, duration: u
 
 fn session(camera: usize, start: u64, stop: u64) -> Vec<Click> {
     vec![
-        Click { at: start, camera, recording: true },
-        Click { at: stop, camera, recording: false },
+        Click {
+            at: start,
+            camera,
+            recording: true,
+        },
+        Click {
+            at: stop,
+            camera,
+            recording: false,
+        },
     ]
 }
 
@@ -42,7 +52,13 @@ fn gaps(f: &IntervalSet, a: u64, b: u64) -> u64 {
 
 #[test]
 fn happy_path_records_on_both_sites_within_a_few_round_trips() {
-    let out = World::new(world(1, session(0, 10 * SECS, 70 * SECS), vec![], 120 * SECS)).run();
+    let out = World::new(world(
+        1,
+        session(0, 10 * SECS, 70 * SECS),
+        vec![],
+        120 * SECS,
+    ))
+    .run();
     let r = &out.record;
     for (s, rtt) in [(0, 20 * MILLIS), (1, 60 * MILLIS)] {
         let manual = &r.manual[s][0];
@@ -55,24 +71,55 @@ fn happy_path_records_on_both_sites_within_a_few_round_trips() {
 
 #[test]
 fn primary_down_mid_session_leaves_no_union_gap_and_is_reasserted() {
-    let fault = FaultSpec { site: Some(0), kind: FaultKind::Down, at: 40 * SECS, duration: 45 * SECS };
-    let out = World::new(world(1, session(0, 10 * SECS, 130 * SECS), vec![fault], 150 * SECS)).run();
+    let fault = FaultSpec {
+        site: Some(0),
+        kind: FaultKind::Down,
+        at: 40 * SECS,
+        duration: 45 * SECS,
+    };
+    let out = World::new(world(
+        1,
+        session(0, 10 * SECS, 130 * SECS),
+        vec![fault],
+        150 * SECS,
+    ))
+    .run();
     let r = &out.record;
     let union = r.footage[0][0].union(&r.footage[1][0]);
     assert_eq!(gaps(&union, 11 * SECS, 130 * SECS), 0);
     assert_eq!(gaps(&r.footage[1][0], 11 * SECS, 130 * SECS), 0);
-    let back = r.manual[0][0].first_at_or_after(85 * SECS).expect("primary re-asserted");
-    assert!(back - 85 * SECS < 3 * SECS, "re-assert took {}ms", (back - 85 * SECS) / MILLIS);
+    let back = r.manual[0][0]
+        .first_at_or_after(85 * SECS)
+        .expect("primary re-asserted");
+    assert!(
+        back - 85 * SECS < 3 * SECS,
+        "re-assert took {}ms",
+        (back - 85 * SECS) / MILLIS
+    );
 }
 
 #[test]
 fn long_session_is_renewed_without_gaps_or_auto_stop() {
-    let out = World::new(world(1, session(0, 5 * SECS, 40 * 60 * SECS), vec![], 41 * 60 * SECS)).run();
+    let out = World::new(world(
+        1,
+        session(0, 5 * SECS, 40 * 60 * SECS),
+        vec![],
+        41 * 60 * SECS,
+    ))
+    .run();
     let r = &out.record;
     for s in 0..2 {
-        assert_eq!(gaps(&r.footage[s][0], 6 * SECS, 40 * 60 * SECS), 0, "site {s}");
+        assert_eq!(
+            gaps(&r.footage[s][0], 6 * SECS, 40 * 60 * SECS),
+            0,
+            "site {s}"
+        );
         // Renewals happened (Stop→Start), at least one per 5 minutes.
-        assert!(r.manual[s][0].spans().len() >= 8, "site {s}: {:?}", r.manual[s][0]);
+        assert!(
+            r.manual[s][0].spans().len() >= 8,
+            "site {s}: {:?}",
+            r.manual[s][0]
+        );
     }
     let stats = &out.engine_stats[0];
     assert!(stats.renewals >= 16, "{stats:?}");
@@ -83,7 +130,12 @@ fn long_session_is_renewed_without_gaps_or_auto_stop() {
 
 #[test]
 fn same_seed_same_record() {
-    let faults = vec![FaultSpec { site: Some(1), kind: FaultKind::Errors { rate: 0.3 }, at: 5 * SECS, duration: 60 * SECS }];
+    let faults = vec![FaultSpec {
+        site: Some(1),
+        kind: FaultKind::Errors { rate: 0.3 },
+        at: 5 * SECS,
+        duration: 60 * SECS,
+    }];
     let mut clicks = session(0, 10 * SECS, 50 * SECS);
     clicks.extend(session(1, 12 * SECS, 80 * SECS));
     let cfg = world(2, clicks, faults, 100 * SECS);
@@ -97,8 +149,17 @@ fn same_seed_same_record() {
 fn engine_crash_restores_from_the_journal() {
     let mut clicks = session(0, 10 * SECS, 100 * SECS);
     // Clicked while the engine is down: applied when it is back.
-    clicks.push(Click { at: 35 * SECS, camera: 1, recording: true });
-    let fault = FaultSpec { site: None, kind: FaultKind::EngineCrash, at: 30 * SECS, duration: 10 * SECS };
+    clicks.push(Click {
+        at: 35 * SECS,
+        camera: 1,
+        recording: true,
+    });
+    let fault = FaultSpec {
+        site: None,
+        kind: FaultKind::EngineCrash,
+        at: 30 * SECS,
+        duration: 10 * SECS,
+    };
     let out = World::with_trace(world(2, clicks, vec![fault], 150 * SECS)).run();
     let r = &out.record;
     assert_eq!(out.engine_stats.len(), 2);
@@ -107,5 +168,8 @@ fn engine_crash_restores_from_the_journal() {
         assert!(r.final_manual[s][1], "camera 2 should record on site {s}");
         assert!(!r.final_manual[s][0]);
     }
-    assert!(out.trace.iter().any(|e| matches!(e, trace::TraceEvent::EngineRestore { .. })));
+    assert!(out
+        .trace
+        .iter()
+        .any(|e| matches!(e, trace::TraceEvent::EngineRestore { .. })));
 }

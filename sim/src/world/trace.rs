@@ -13,26 +13,74 @@ use engine::core::Nanos;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TraceEvent {
     /// A user click (`recording`: Start if true, Stop if false).
-    Click { t: Nanos, camera: String, recording: bool },
+    Click {
+        t: Nanos,
+        camera: String,
+        recording: bool,
+    },
     /// The engine accepted a click (it may be later than the click while the
     /// engine is crashed); `seq` is the intent sequence it assigned.
-    Intent { t: Nanos, camera: String, recording: bool, seq: u64 },
+    Intent {
+        t: Nanos,
+        camera: String,
+        recording: bool,
+        seq: u64,
+    },
     /// A request the engine sent. `op` is `login`, `start`, `stop` or `probe`.
-    Command { t: Nanos, engine: u64, req: u64, site: String, recorder: Option<usize>, op: String, devices: Vec<String> },
+    Command {
+        t: Nanos,
+        engine: u64,
+        req: u64,
+        site: String,
+        recorder: Option<usize>,
+        op: String,
+        devices: Vec<String>,
+    },
     /// A request reached the site and was processed there.
-    Served { t: Nanos, engine: u64, req: u64, site: String },
+    Served {
+        t: Nanos,
+        engine: u64,
+        req: u64,
+        site: String,
+    },
     /// What reached the engine for request `req`: `ok`, `fault` or an error.
-    Reply { t: Nanos, engine: u64, req: u64, site: String, outcome: String },
+    Reply {
+        t: Nanos,
+        engine: u64,
+        req: u64,
+        site: String,
+        outcome: String,
+    },
     /// A fault window (`end == start` for instantaneous faults).
-    Fault { start: Nanos, end: Nanos, site: Option<String>, kind: String, camera: Option<String> },
+    Fault {
+        start: Nanos,
+        end: Nanos,
+        site: Option<String>,
+        kind: String,
+        camera: Option<String>,
+    },
     /// The engine process died (`engine` is the incarnation that died).
     EngineCrash { t: Nanos, engine: u64 },
     /// A new engine incarnation restored `intents` journal entries.
-    EngineRestore { t: Nanos, engine: u64, intents: usize },
+    EngineRestore {
+        t: Nanos,
+        engine: u64,
+        intents: usize,
+    },
     /// A span during which `site` was manually recording `camera`.
-    Manual { site: String, camera: String, start: Nanos, end: Nanos },
+    Manual {
+        site: String,
+        camera: String,
+        start: Nanos,
+        end: Nanos,
+    },
     /// A span of footage written by `site` for `camera`.
-    Footage { site: String, camera: String, start: Nanos, end: Nanos },
+    Footage {
+        site: String,
+        camera: String,
+        start: Nanos,
+        end: Nanos,
+    },
     /// End of the scenario (`end`) and of the settle period (`settled`).
     End { end: Nanos, settled: Nanos },
 }

@@ -27,6 +27,8 @@ enum Command {
     Suite(cmd::suite::SuiteArgs),
     /// Check scenario files without running them.
     Validate(cmd::validate::ValidateArgs),
+    /// A standalone mock XProtect site.
+    Recorder(cmd::recorder::RecorderArgs),
 }
 
 /// Process exit status, as documented in the README.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Suite(args) => cmd::suite::run(args),
         Command::Validate(args) => cmd::validate::run(args),
+        Command::Recorder(args) => cmd::recorder::run(args),
     };
     let outcome = outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod recorder;
 pub mod run;
 pub mod suite;
 pub mod validate;

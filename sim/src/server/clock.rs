@@ -114,6 +114,9 @@ mod tests {
             .map(|d| d.as_nanos() as i64)
             .unwrap_or(0);
         let model_utc = c.utc(c.now()).unix_nanos();
-        assert!((wall_now - model_utc).abs() < 50_000_000, "{wall_now} vs {model_utc}");
+        assert!(
+            (wall_now - model_utc).abs() < 50_000_000,
+            "{wall_now} vs {model_utc}"
+        );
     }
 }

@@ -241,8 +241,7 @@ impl FaultRequest {
     }
 }
 
-const KIND_NAMES: &str =
-    "down, hang, partition, slow, errors, restart, token_expiry, stream_loss";
+const KIND_NAMES: &str = "down, hang, partition, slow, errors, restart, token_expiry, stream_loss";
 
 /// Why a fault request was refused; `code` is the control API's error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -383,7 +382,7 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
         };
         let denom = 10u128.pow(frac.len() as u32);
         let scale = u128::from(scale);
-        if (frac_value * scale) % denom != 0 {
+        if (frac_value * scale).checked_rem(denom) != Some(0) {
             return Err(err("it is finer than one nanosecond".into()));
         }
         total = total
@@ -458,7 +457,10 @@ pub fn latency_from_json(v: &Value) -> Result<LatencyDist, String> {
             ))
         }
     };
-    if let Some(k) = obj.keys().find(|k| *k != "dist" && !keys.contains(&k.as_str())) {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| *k != "dist" && !keys.contains(&k.as_str()))
+    {
         return Err(format!(
             "unknown key `{k}` for dist `{dist}`; expected {}",
             keys.join(", ")
@@ -509,15 +511,31 @@ mod tests {
         assert_eq!(parse_duration("4h"), Ok(4 * 3600 * SECS));
         assert_eq!(parse_duration("1.5us"), Ok(1500));
         assert_eq!(parse_duration("0s"), Ok(0));
-        for bad in ["", "30", "s", "3x", "1s1s", "1.2.3s", "0.5ns", "-1s", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "30",
+            "s",
+            "3x",
+            "1s1s",
+            "1.2.3s",
+            "0.5ns",
+            "-1s",
+            "99999999999999999999h",
+        ] {
             let e = parse_duration(bad);
-            assert!(e.as_ref().is_err_and(|m| m.contains("expected a duration")), "{bad}: {e:?}");
+            assert!(
+                e.as_ref().is_err_and(|m| m.contains("expected a duration")),
+                "{bad}: {e:?}"
+            );
         }
     }
 
     #[test]
     fn latency_specs() {
-        assert_eq!(parse_latency("fixed:20ms"), Ok(LatencyDist::Fixed(20 * MILLIS)));
+        assert_eq!(
+            parse_latency("fixed:20ms"),
+            Ok(LatencyDist::Fixed(20 * MILLIS))
+        );
         assert_eq!(parse_latency("20ms"), Ok(LatencyDist::Fixed(20 * MILLIS)));
         assert_eq!(
             parse_latency("normal:35ms:8ms"),
@@ -575,7 +593,10 @@ mod tests {
             (br#"{}"#, "missing key `kind`"),
             (br#"{"kind":"melt"}"#, "unknown kind `melt`"),
             (br#"{"kind":"engine_crash"}"#, "not a site fault"),
-            (br#"{"kind":"down","for":"soon"}"#, "`soon` is not a duration"),
+            (
+                br#"{"kind":"down","for":"soon"}"#,
+                "`soon` is not a duration",
+            ),
             (br#"{"kind":"down","rate":0.5}"#, "does not apply"),
             (br#"{"kind":"down","colour":1}"#, "unknown key `colour`"),
             (br#"{"kind":"errors"}"#, "needs `rate`"),

@@ -146,9 +146,9 @@ impl MockSite {
         cfg.latency
             .validate()
             .map_err(|e| ServerError::Config(format!("latency: {e}")))?;
-        let clock = cfg.clock.unwrap_or_else(|| {
-            SiteClock::start(Duration::from_nanos(cfg.site.recorder.prebuffer))
-        });
+        let clock = cfg
+            .clock
+            .unwrap_or_else(|| SiteClock::start(Duration::from_nanos(cfg.site.recorder.prebuffer)));
         let recorders = cfg
             .recorders
             .iter()
@@ -170,14 +170,15 @@ impl MockSite {
         let app = Router::new()
             .fallback(soap::service)
             .with_state(shared.clone());
-        let service_addr = shared
-            .service
-            .start(service, app)
-            .map_err(|source| ServerError::Bind {
-                what: "service (SOAP) listener",
-                addr: service,
-                source,
-            })?;
+        let service_addr =
+            shared
+                .service
+                .start(service, app)
+                .map_err(|source| ServerError::Bind {
+                    what: "service (SOAP) listener",
+                    addr: service,
+                    source,
+                })?;
         let (control, control_addr) = match control {
             None => (None, None),
             Some(addr) => {

@@ -83,7 +83,8 @@ fn route(path: &str, recorders: usize) -> Option<Route> {
     let (index, tail) = rest.split_once('/')?;
     let index: usize = index.parse().ok()?;
     let tail = format!("/{tail}");
-    (tail.eq_ignore_ascii_case(RECORDER_PATH) && index < recorders).then_some(Route::Recorder(index))
+    (tail.eq_ignore_ascii_case(RECORDER_PATH) && index < recorders)
+        .then_some(Route::Recorder(index))
 }
 
 /// A SOAP message response.
@@ -317,7 +318,11 @@ fn login(
         "logged in".into()
     };
     (
-        soap(StatusCode::OK, version, encode_login_response(version, &result)),
+        soap(
+            StatusCode::OK,
+            version,
+            encode_login_response(version, &result),
+        ),
         summary,
     )
 }
@@ -378,10 +383,9 @@ fn call_error(e: &CallError, version: SoapVersion) -> (Response, String) {
             ),
             "unknown device".into(),
         ),
-        CallError::UnknownRecorder { .. } => (
-            plain(StatusCode::NOT_FOUND, &e.to_string()),
-            e.to_string(),
-        ),
+        CallError::UnknownRecorder { .. } => {
+            (plain(StatusCode::NOT_FOUND, &e.to_string()), e.to_string())
+        }
     }
 }
 
@@ -453,7 +457,10 @@ fn recorder(
                 if !rec.is_alive() {
                     return Err(CallError::RecorderDown(index));
                 }
-                let device = devices.first().cloned().unwrap_or_else(|| DeviceId::new(""));
+                let device = devices
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| DeviceId::new(""));
                 if rec.device_index(&device).is_none() {
                     return Err(CallError::UnknownDevice(DeviceId::new(
                         sent.first().map_or("", String::as_str),
@@ -472,7 +479,10 @@ fn recorder(
                 max_count,
                 ..
             } => {
-                let device = devices.first().cloned().unwrap_or_else(|| DeviceId::new(""));
+                let device = devices
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| DeviceId::new(""));
                 let recording = canonical_device(sequence_type).as_str() == RECORDING_SEQUENCE_ID;
                 // Other sequence types: the same checks, an empty answer.
                 let (min, max) = if recording {
@@ -557,7 +567,11 @@ mod tests {
             Some(Route::Recorder(2))
         ));
         assert!(route(&recorder_path(3), 3).is_none());
-        assert!(route("/recorder/x/RecorderCommandService/RecorderCommandService.asmx", 3).is_none());
+        assert!(route(
+            "/recorder/x/RecorderCommandService/RecorderCommandService.asmx",
+            3
+        )
+        .is_none());
         assert!(route("/", 1).is_none());
     }
 

@@ -216,12 +216,10 @@ impl Shared {
             return Ok(info);
         }
         match &req.kind {
-            SiteFaultKind::Down => {
-                if !table.any(|k| matches!(k, SiteFaultKind::Down)) {
-                    self.edge.send_modify(|e| e.down = true);
-                    self.service.close().await;
-                    self.with_model(|m, now| m.crash(now));
-                }
+            SiteFaultKind::Down if !table.any(|k| matches!(k, SiteFaultKind::Down)) => {
+                self.edge.send_modify(|e| e.down = true);
+                self.service.close().await;
+                self.with_model(|m, now| m.crash(now));
             }
             SiteFaultKind::Restart => self.with_model(|m, now| {
                 for r in 0..m.recorders().len() {
@@ -295,30 +293,27 @@ impl Shared {
     async fn revert(&self, table: &mut FaultTable, info: &FaultInfo) {
         tracing::info!(site = %self.site_name, id = info.id, kind = info.request.kind.name(), "fault ends");
         match &info.request.kind {
-            SiteFaultKind::Down => {
-                if !table.any(|k| matches!(k, SiteFaultKind::Down)) {
-                    self.with_model(|m, now| m.boot(now));
-                    table.reopen_failed = !self.reopen_service().await;
-                }
+            SiteFaultKind::Down if !table.any(|k| matches!(k, SiteFaultKind::Down)) => {
+                self.with_model(|m, now| m.boot(now));
+                table.reopen_failed = !self.reopen_service().await;
             }
-            SiteFaultKind::Restart => {
-                if !table.any(|k| matches!(k, SiteFaultKind::Restart | SiteFaultKind::Down)) {
-                    self.with_model(|m, now| {
-                        for r in 0..m.recorders().len() {
-                            if let Some(rec) = m.recorder_mut(r) {
-                                rec.boot(now);
-                            }
+            SiteFaultKind::Restart
+                if !table.any(|k| matches!(k, SiteFaultKind::Restart | SiteFaultKind::Down)) =>
+            {
+                self.with_model(|m, now| {
+                    for r in 0..m.recorders().len() {
+                        if let Some(rec) = m.recorder_mut(r) {
+                            rec.boot(now);
                         }
-                    });
-                }
+                    }
+                });
             }
-            SiteFaultKind::StreamLoss { device } => {
-                let still = table.any(
+            SiteFaultKind::StreamLoss { device }
+                if !table.any(
                     |k| matches!(k, SiteFaultKind::StreamLoss { device: d } if d == device),
-                );
-                if !still {
-                    self.with_model(|m, now| m.set_stream_lost(now, device, false));
-                }
+                ) =>
+            {
+                self.with_model(|m, now| m.set_stream_lost(now, device, false));
             }
             _ => {}
         }

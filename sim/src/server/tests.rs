@@ -232,7 +232,7 @@ async fn is_recording(site: &MockSite, token: &str, device: &str) -> bool {
 }
 
 async fn control(site: &MockSite, method: &str, path: &str, body: &str) -> Reply {
-    let addr = site.control_addr().unwrap_or_else(|| localhost());
+    let addr = site.control_addr().unwrap_or_else(localhost);
     must(
         http(
             addr,
@@ -278,7 +278,9 @@ async fn login_on_both_endpoints_needs_basic_credentials() {
     for endpoint in [LoginEndpoint::Basic, LoginEndpoint::Windows] {
         let r = must(http(addr, "POST", endpoint.path(), &[], &body).await).await;
         assert_eq!(r.status, 401);
-        assert!(r.header("WWW-Authenticate").is_some_and(|v| v.starts_with("Basic")));
+        assert!(r
+            .header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Basic")));
         let wrong = [("Authorization", basic("dualrec", "wrong"))];
         let r = must(http(addr, "POST", endpoint.path(), &wrong, &body).await).await;
         assert_eq!(r.status, 401);
@@ -364,7 +366,9 @@ async fn start_is_stop_and_sequences() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let t_stop = utc_now();
     let r = call(&site, &stop_req(&token, &[D1])).await;
-    assert!(matches!(response(&r), RecorderResponse::StopManualRecording(res) if res[0].result_code == 0));
+    assert!(
+        matches!(response(&r), RecorderResponse::StopManualRecording(res) if res[0].result_code == 0)
+    );
     assert!(!is_recording(&site, &token, D1).await);
 
     let r = call(
@@ -396,8 +400,14 @@ async fn start_is_stop_and_sequences() {
         RecorderResponse::SequencesGet(e) => {
             assert_eq!(e.len(), 1, "{e:?}");
             let pre = UtcTime::from_unix_nanos(t_start.unix_nanos() - 3 * SECS as i64);
-            assert!(near(e[0].time_begin, pre, Duration::from_millis(150)), "{e:?}");
-            assert!(near(e[0].time_end, t_stop, Duration::from_millis(150)), "{e:?}");
+            assert!(
+                near(e[0].time_begin, pre, Duration::from_millis(150)),
+                "{e:?}"
+            );
+            assert!(
+                near(e[0].time_end, t_stop, Duration::from_millis(150)),
+                "{e:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -406,9 +416,16 @@ async fn start_is_stop_and_sequences() {
     assert_eq!(footage.spans().len(), 1);
     assert_eq!(
         footage.spans()[0].len(),
-        3 * SECS + site.manual_intervals(&DeviceId::new(D1)).unwrap_or_default().measure()
+        3 * SECS
+            + site
+                .manual_intervals(&DeviceId::new(D1))
+                .unwrap_or_default()
+                .measure()
     );
-    for req in [window(MOTION_SEQUENCE_ID, 10), window(RECORDING_SEQUENCE_ID, 0)] {
+    for req in [
+        window(MOTION_SEQUENCE_ID, 10),
+        window(RECORDING_SEQUENCE_ID, 0),
+    ] {
         let r = call(&site, &req).await;
         assert!(matches!(response(&r), RecorderResponse::SequencesGet(e) if e.is_empty()));
     }
@@ -434,7 +451,15 @@ async fn several_recording_servers() {
     let site = start(config()).await;
     let token = login(&site).await;
     let path1 = recorder_path(1);
-    let r = must(soap_at(&site, &path1, &encode_recorder_request(&start_req(&token, &[D3, D1]))).await).await;
+    let r = must(
+        soap_at(
+            &site,
+            &path1,
+            &encode_recorder_request(&start_req(&token, &[D3, D1])),
+        )
+        .await,
+    )
+    .await;
     match response(&r) {
         RecorderResponse::StartManualRecording(res) => {
             assert_eq!(res[0].result_code, 0);
@@ -484,13 +509,21 @@ async fn bad_requests_are_answered_not_crashed_on() {
     let v12 = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><x>"#;
     let r = must(soap_at(&site, RECORDER_PATH, v12).await).await;
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("http://www.w3.org/2003/05/soap-envelope"), "{}", r.body);
+    assert!(
+        r.body.contains("http://www.w3.org/2003/05/soap-envelope"),
+        "{}",
+        r.body
+    );
     let unknown = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
         <Frobnicate xmlns="http://videoos.net/2/XProtectCSRecorderCommand"><token>x</token></Frobnicate>
         </s:Body></s:Envelope>"#;
     let r = must(soap_at(&site, RECORDER_PATH, unknown).await).await;
     assert_eq!(r.status, 500);
-    assert!(r.fault().string.contains("`Frobnicate` is not supported"), "{}", r.body);
+    assert!(
+        r.fault().string.contains("`Frobnicate` is not supported"),
+        "{}",
+        r.body
+    );
     // Missing deviceIds: decodes to an error other than the token.
     let no_list = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
         <StartManualRecording xmlns="http://videoos.net/2/XProtectCSRecorderCommand"><token>x</token></StartManualRecording>
@@ -540,7 +573,10 @@ async fn down_refuses_connections_then_comes_back_forgetful() {
     assert_eq!(e, Some(io::ErrorKind::ConnectionRefused));
     assert!(!site.is_service_open());
     let h = control(&site, "GET", "/healthz", "").await.json();
-    assert_eq!((h["service_open"].clone(), h["alive"].clone()), (Value::Bool(false), Value::Bool(false)));
+    assert_eq!(
+        (h["service_open"].clone(), h["alive"].clone()),
+        (Value::Bool(false), Value::Bool(false))
+    );
     assert_eq!(site.is_recording(&DeviceId::new(D1)), Some(false));
     let r = control(&site, "DELETE", "/faults", "").await;
     assert_eq!(r.json()["cleared"].as_array().map(Vec::len), Some(1));
@@ -566,16 +602,18 @@ async fn hang_holds_requests_and_drops_them_without_reply() {
     let f = fault(&site, r#"{"kind": "hang"}"#).await;
     let timed_out = tokio::time::timeout(
         Duration::from_millis(300),
-        soap_at(&site, RECORDER_PATH, &encode_recorder_request(&start_req(&token, &[D1]))),
+        soap_at(
+            &site,
+            RECORDER_PATH,
+            &encode_recorder_request(&start_req(&token, &[D1])),
+        ),
     )
     .await;
     assert!(timed_out.is_err(), "a hung site answered: {timed_out:?}");
     // Held in the background while the fault is cleared.
     let addr = site.service_addr();
     let body = encode_recorder_request(&start_req(&token, &[D1]));
-    let held = tokio::spawn(async move {
-        http(addr, "POST", RECORDER_PATH, &[], &body).await
-    });
+    let held = tokio::spawn(async move { http(addr, "POST", RECORDER_PATH, &[], &body).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let listed = control(&site, "GET", "/faults", "").await.json();
     assert_eq!(listed["faults"][0]["kind"], Value::from("hang"));
@@ -601,7 +639,11 @@ async fn partition_times_out_while_site_keeps_recording() {
     fault(&site, r#"{"kind": "partition", "for": "400ms"}"#).await;
     let timed_out = tokio::time::timeout(
         Duration::from_millis(200),
-        soap_at(&site, RECORDER_PATH, &encode_recorder_request(&stop_req(&token, &[D1]))),
+        soap_at(
+            &site,
+            RECORDER_PATH,
+            &encode_recorder_request(&stop_req(&token, &[D1])),
+        ),
     )
     .await;
     assert!(timed_out.is_err());
@@ -631,7 +673,10 @@ async fn errors_answer_a_share_of_requests_with_500() {
             failed += 1;
         }
     }
-    assert!((8..=32).contains(&failed), "{failed} of 40 failed at rate 0.5");
+    assert!(
+        (8..=32).contains(&failed),
+        "{failed} of 40 failed at rate 0.5"
+    );
     control(&site, "DELETE", "/faults", "").await;
     assert_eq!(call(&site, &is_req(&token, &[D1])).await.status, 200);
     site.shutdown().await;
@@ -646,7 +691,11 @@ async fn latency_delays_request_and_reply() {
     let t = Instant::now();
     call(&site, &is_req(&token, &[D1])).await;
     assert!(t.elapsed() >= Duration::from_millis(60));
-    fault(&site, r#"{"kind": "slow", "latency": "fixed:150ms", "for": "5s"}"#).await;
+    fault(
+        &site,
+        r#"{"kind": "slow", "latency": "fixed:150ms", "for": "5s"}"#,
+    )
+    .await;
     let t = Instant::now();
     call(&site, &is_req(&token, &[D1])).await;
     assert!(t.elapsed() >= Duration::from_millis(300));
@@ -664,7 +713,10 @@ async fn restart_forgets_manual_recording() {
     assert!(!r.fault().is_token_fault());
     login(&site).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!is_recording(&site, &token, D1).await, "tokens survive a restart");
+    assert!(
+        !is_recording(&site, &token, D1).await,
+        "tokens survive a restart"
+    );
     call(&site, &start_req(&token, &[D1])).await;
     let f = fault(&site, r#"{"kind": "restart"}"#).await;
     assert_eq!(f["instantaneous"], Value::Bool(true));
@@ -678,17 +730,36 @@ async fn stream_loss_writes_no_footage_while_recording() {
     let token = login(&site).await;
     call(&site, &start_req(&token, &[D1])).await;
     let upper = D1.to_uppercase();
-    fault(&site, &format!(r#"{{"kind": "stream_loss", "camera": "{upper}", "for": "300ms"}}"#)).await;
+    fault(
+        &site,
+        &format!(r#"{{"kind": "stream_loss", "camera": "{upper}", "for": "300ms"}}"#),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(is_recording(&site, &token, D1).await);
-    let j = control(&site, "GET", &format!("/footage/{D1}"), "").await.json();
+    let j = control(&site, "GET", &format!("/footage/{D1}"), "")
+        .await
+        .json();
     assert_eq!(j["stream_lost"], Value::Bool(true));
     assert_eq!(j["recording"], Value::Bool(true));
     tokio::time::sleep(Duration::from_millis(400)).await;
     let footage = site.footage(&DeviceId::new(D1)).unwrap_or_default();
-    assert_eq!(footage.spans().len(), 2, "a hole while the stream was lost: {footage:?}");
-    let r = control(&site, "POST", "/faults", &format!(r#"{{"kind": "stream_loss", "device": "{UNKNOWN}"}}"#)).await;
-    assert_eq!((r.status, r.json()["code"].clone()), (400, Value::from("unknown_device")));
+    assert_eq!(
+        footage.spans().len(),
+        2,
+        "a hole while the stream was lost: {footage:?}"
+    );
+    let r = control(
+        &site,
+        "POST",
+        "/faults",
+        &format!(r#"{{"kind": "stream_loss", "device": "{UNKNOWN}"}}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, Value::from("unknown_device"))
+    );
     site.shutdown().await;
 }
 
@@ -701,7 +772,9 @@ async fn auto_stop_after_the_manual_recording_limit() {
     call(&site, &start_req(&token, &[D1])).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(!is_recording(&site, &token, D1).await);
-    let manual = site.manual_intervals(&DeviceId::new(D1)).unwrap_or_default();
+    let manual = site
+        .manual_intervals(&DeviceId::new(D1))
+        .unwrap_or_default();
     assert_eq!(manual.measure(), 200 * MILLIS);
     site.shutdown().await;
 }
@@ -725,24 +798,40 @@ async fn control_api() {
     let f = fault(&site, r#"{"kind": "errors", "rate": 0.25, "for": "1m"}"#).await;
     assert_eq!(f["rate"], Value::from(0.25));
     assert!(f["until"].is_string());
-    fault(&site, r#"{"kind": "slow", "latency": {"dist": "fixed", "value": "1ms"}}"#).await;
+    fault(
+        &site,
+        r#"{"kind": "slow", "latency": {"dist": "fixed", "value": "1ms"}}"#,
+    )
+    .await;
     let listed = control(&site, "GET", "/faults", "").await.json();
     assert_eq!(listed["faults"].as_array().map(Vec::len), Some(2));
     let r = control(&site, "DELETE", "/faults/999", "").await;
-    assert_eq!((r.status, r.json()["code"].clone()), (404, Value::from("unknown_fault")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (404, Value::from("unknown_fault"))
+    );
     let r = control(&site, "DELETE", "/faults/abc", "").await;
     assert_eq!(r.status, 400);
     control(&site, "DELETE", "/faults", "").await;
     assert!(site.active_faults().await.is_empty());
     let r = control(&site, "GET", &format!("/footage/{UNKNOWN}"), "").await;
-    assert_eq!((r.status, r.json()["code"].clone()), (404, Value::from("unknown_device")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (404, Value::from("unknown_device"))
+    );
     let token = login(&site).await;
     call(&site, &start_req(&token, &[D1])).await;
-    let j = control(&site, "GET", &format!("/footage/{D1}"), "").await.json();
+    let j = control(&site, "GET", &format!("/footage/{D1}"), "")
+        .await
+        .json();
     assert_eq!(j["device"], Value::from(D1));
     assert_eq!(j["recording"], Value::Bool(true));
-    let start = j["footage"][0]["start"].as_str().and_then(|s| UtcTime::parse(s).ok());
-    let manual = j["manual"][0]["start"].as_str().and_then(|s| UtcTime::parse(s).ok());
+    let start = j["footage"][0]["start"]
+        .as_str()
+        .and_then(|s| UtcTime::parse(s).ok());
+    let manual = j["manual"][0]["start"]
+        .as_str()
+        .and_then(|s| UtcTime::parse(s).ok());
     match (start, manual) {
         (Some(s), Some(m)) => assert_eq!(m.unix_nanos() - s.unix_nanos(), 3 * SECS as i64),
         other => panic!("{other:?} in {j}"),

@@ -27,8 +27,12 @@ enum Command {
     Suite(cmd::suite::SuiteArgs),
     /// Check scenario files without running them.
     Validate(cmd::validate::ValidateArgs),
+    /// Search random fault schedules for guarantee violations and shrink them.
+    Explore(cmd::explore::ExploreArgs),
     /// A standalone mock XProtect site.
     Recorder(cmd::recorder::RecorderArgs),
+    /// Merge or re-render reports.
+    Report(cmd::report::ReportArgs),
 }
 
 /// Process exit status, as documented in the README.
@@ -53,7 +57,9 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Suite(args) => cmd::suite::run(args),
         Command::Validate(args) => cmd::validate::run(args),
+        Command::Explore(args) => cmd::explore::run(args),
         Command::Recorder(args) => cmd::recorder::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     let outcome = outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -4,6 +4,9 @@
 //! - [`core`]: the sans-IO state machine ([`core::Mirror`]). It owns all
 //!   engine logic and performs no I/O; drivers feed it time and replies.
 //! - [`runtime`]: the tokio driver of that same `Mirror`: real clock, SOAP over HTTP.
+//! - [`config`]: the site config (TOML) shared by `dualrec engine` and `dualrec accept`.
+//! - [`journal`]: the durable intent journal and audit trail (embedded SQLite, WAL).
+//! - [`service`]: the engine as a service: REST API (axum), API keys, Prometheus metrics.
 //!
 //! Drivers (the virtual-time simulator in the `sim` crate, the tokio runtime)
 //! must not re-implement any engine decision: they only carry commands and
@@ -11,3 +14,6 @@
 
 pub mod core;
 pub mod runtime;
+pub mod config;
+pub mod journal;
+pub mod service;

@@ -70,5 +70,6 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
         faults,
         duration: s.duration,
         settle: s.settle,
+        sabotage: Default::default(),
     }
 }

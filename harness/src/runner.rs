@@ -11,18 +11,37 @@ use sim::world::trace::TraceEvent;
 use sim::world::World;
 
 use crate::build;
+use crate::guarantee::{Cmp, Guarantee, Threshold};
 use crate::metrics::{self, Metrics, MetricsConfig};
 use crate::report::{Report, ReportMeta};
 use crate::scenario::Scenario;
 use crate::verdict;
+
+/// Virtual time (deterministic) or real time (sockets, wall clock).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Virtual,
+    Real,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Virtual => "virtual",
+            Mode::Real => "real",
+        }
+    }
+}
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Overrides the scenario's seed.
     pub seed: Option<u64>,
-    /// Keep the raw history (see `sim::world::trace`).
+    /// Keep the raw history (see `sim::world::trace`; virtual mode only).
     pub trace: bool,
+    pub mode: Mode,
 }
 
 /// Wall-clock figures of a run (they go to `timing.json`, never into the
@@ -55,6 +74,8 @@ pub struct RunOutput {
 /// Errors of a run that are not guarantee failures.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error(transparent)]
+    Real(#[from] crate::real::RealError),
     #[error("computing metrics of `{scenario}`: {source}")]
     Metrics {
         scenario: String,
@@ -62,12 +83,17 @@ pub enum RunError {
     },
 }
 
+/// Runs `scenario` in the mode `opts` asks for.
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    match opts.mode {
+        Mode::Virtual => run_virtual(scenario, opts),
+        Mode::Real => run_real(scenario, opts),
+    }
+}
+
 /// Runs `scenario` in virtual time.
 pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
-    let mut scenario = scenario.clone();
-    if let Some(seed) = opts.seed {
-        scenario.seed = seed;
-    }
+    let scenario = with_seed(scenario, opts);
     let world = build::world_config(&scenario);
     let started = Instant::now();
     let outcome = if opts.trace {
@@ -75,8 +101,37 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
     } else {
         World::new(world).run()
     };
+    measure(scenario, outcome.record, outcome.steps, outcome.trace, Mode::Virtual, started)
+}
+
+/// Runs `scenario` in real time against in-process mock sites over HTTP.
+pub fn run_real(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    let scenario = with_seed(scenario, opts);
+    let started = Instant::now();
+    let outcome = crate::real::run_real(&scenario)?;
+    let steps = outcome.events.len() as u64;
+    measure(scenario, outcome.record, steps, Vec::new(), Mode::Real, started)
+}
+
+fn with_seed(scenario: &Scenario, opts: &RunOptions) -> Scenario {
+    let mut scenario = scenario.clone();
+    if let Some(seed) = opts.seed {
+        scenario.seed = seed;
+    }
+    scenario
+}
+
+/// Metrics, verdicts and the report of a finished run.
+fn measure(
+    scenario: Scenario,
+    record: sim::world::record::RunRecord,
+    steps: u64,
+    trace: Vec<TraceEvent>,
+    mode: Mode,
+    started: Instant,
+) -> Result<RunOutput, RunError> {
     let metrics = metrics::compute(
-        &outcome.record,
+        &record,
         &MetricsConfig {
             orphan_grace: scenario.orphan_grace,
         },
@@ -86,7 +141,11 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
         source,
     })?;
     let wall = started.elapsed().as_secs_f64();
-    let verdicts = verdict::evaluate(&scenario.guarantees, &metrics);
+    let guarantees = match mode {
+        Mode::Virtual => scenario.guarantees.clone(),
+        Mode::Real => with_real_tolerance(&scenario.guarantees, scenario.real_tolerance),
+    };
+    let verdicts = verdict::evaluate(&guarantees, &metrics);
     let meta = ReportMeta {
         name: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -94,18 +153,18 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
         tags: scenario.tags.clone(),
         duration_ns: scenario.duration,
         settle_ns: scenario.settle,
-        mode: "virtual".into(),
+        mode: mode.name().into(),
     };
-    let report = Report::build(meta, &outcome.record, &metrics, verdicts);
-    let simulated = (outcome.record.settled_at as f64) / 1e9;
+    let report = Report::build(meta, &record, &metrics, verdicts);
+    let simulated = (record.settled_at as f64) / 1e9;
     let timing = Timing {
         scenario: scenario.name.clone(),
-        mode: "virtual".into(),
+        mode: mode.name().into(),
         wall_seconds: wall,
         simulated_seconds: simulated,
         speedup: simulated / wall.max(1e-9),
-        steps: outcome.steps,
-        steps_per_second: outcome.steps as f64 / wall.max(1e-9),
+        steps,
+        steps_per_second: steps as f64 / wall.max(1e-9),
         cameras: scenario.cameras.len(),
         sessions: metrics.sessions().len(),
     };
@@ -114,6 +173,34 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
         report,
         metrics,
         timing,
-        trace: outcome.trace,
+        trace,
     })
+}
+
+/// Real clocks and schedulers add jitter that virtual time does not have: a
+/// fault timer fires a little late, a reply is scheduled a little later. In
+/// real mode every time guarantee is granted `tolerance` (the scenario's
+/// `real_tolerance`) in its own direction: `< x` / `<= x` / `== x` become
+/// `< x+t` / `<= x+t` / `<= x+t`, and `> x` / `>= x` become `> x-t` /
+/// `>= x-t`. The condition shown in reports says so.
+pub fn with_real_tolerance(guarantees: &[Guarantee], tolerance: u64) -> Vec<Guarantee> {
+    guarantees
+        .iter()
+        .map(|g| {
+            let Threshold::Duration(x) = g.threshold else {
+                return g.clone();
+            };
+            let mut g = g.clone();
+            let (cmp, threshold) = match g.cmp {
+                Cmp::Lt => (Cmp::Lt, x.saturating_add(tolerance)),
+                Cmp::Le | Cmp::Eq => (Cmp::Le, x.saturating_add(tolerance)),
+                Cmp::Gt => (Cmp::Gt, x.saturating_sub(tolerance)),
+                Cmp::Ge => (Cmp::Ge, x.saturating_sub(tolerance)),
+            };
+            g.cmp = cmp;
+            g.threshold = Threshold::Duration(threshold);
+            g.condition = format!("{} (±{} real-time tolerance)", g.condition, verdict::format_duration(tolerance));
+            g
+        })
+        .collect()
 }

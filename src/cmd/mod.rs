@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod explore;
 pub mod recorder;
+pub mod report;
 pub mod run;
 pub mod suite;
 pub mod validate;

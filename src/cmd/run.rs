@@ -11,6 +11,18 @@ use crate::Outcome;
 pub enum Mode {
     /// Deterministic virtual time (the default).
     Virtual,
+    /// Wall-clock time: in-process mock sites over HTTP/SOAP on loopback and
+    /// the tokio engine runtime.
+    Real,
+}
+
+impl From<Mode> for harness::runner::Mode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Virtual => harness::runner::Mode::Virtual,
+            Mode::Real => harness::runner::Mode::Real,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +43,9 @@ pub struct RunArgs {
     /// Print only the verdict line.
     #[arg(long, short)]
     quiet: bool,
+    /// `json`: print report.json to stdout (and nothing else).
+    #[arg(long, value_enum, default_value = "text")]
+    format: super::report::Format,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
@@ -41,11 +56,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::InvalidInput);
         }
     };
+    if args.mode == Mode::Real {
+        if let Some(reason) = &scenario.virtual_only {
+            eprintln!("{}: virtual-only scenario, not run in real mode: {reason}", args.file.display());
+            return Ok(Outcome::InvalidInput);
+        }
+        if args.trace.is_some() {
+            eprintln!("--trace is only available in virtual mode");
+            return Ok(Outcome::InvalidInput);
+        }
+    }
     let opts = harness::runner::RunOptions {
         seed: args.seed,
         trace: args.trace.is_some(),
+        mode: args.mode.into(),
     };
-    let output = harness::runner::run_virtual(&scenario, &opts)?;
+    // A spinner for real-time runs (virtual runs take milliseconds).
+    let spinner = super::report::spinner(
+        format!("running {} in real time", scenario.name),
+        args.mode == Mode::Real && super::report::progress_allowed(args.quiet, args.format),
+    );
+    let output = harness::runner::run(&scenario, &opts);
+    spinner.finish_and_clear();
+    let mut output = output?;
+    output.report.scenario_file = Some(args.file.to_string_lossy().replace('\\', "/"));
     let dir = args
         .out
         .unwrap_or_else(|| super::default_out_dir(&scenario.name));
@@ -53,10 +87,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.trace {
         harness::output::write_trace(path, &output).context("writing the trace")?;
     }
-    if args.quiet {
-        println!("{}", harness::report::headline(&output.report));
+    let style = super::report::Style::detect();
+    if args.format == super::report::Format::Json {
+        print!("{}", harness::report::to_json(&output.report));
+    } else if args.quiet {
+        println!("{}", style.paint(&harness::report::headline(&output.report)));
     } else {
-        print!("{}", harness::report::summary_text(&output.report));
+        print!("{}", style.paint(&harness::report::summary_text(&output.report)));
         let t = &output.timing;
         println!(
             "simulated {:.0} s in {:.3} s wall ({:.0}x real time, {:.0} steps/s); report in {}",

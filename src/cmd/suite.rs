@@ -1,9 +1,16 @@
-//! `dualrec suite DIR`: run every selected scenario of a folder.
+//! `dualrec suite DIR`: run every selected scenario of a folder (or this
+//! machine's shard of them) and write the suite folder: one sub-folder per
+//! scenario, plus `suite.json`, `junit.xml`, `summary.md` and `report.html`.
+//!
+//! A progress bar shows on a terminal; `--quiet` prints one line per
+//! scenario; `--format json` prints `suite.json` to stdout and nothing else.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use harness::shard::Shard;
 
+use super::report::{progress_allowed, progress_bar, Format, Style};
 use crate::Outcome;
 
 #[derive(Debug, Args)]
@@ -19,12 +26,19 @@ pub struct SuiteArgs {
     /// Include sub-folders (e.g. bench scenarios).
     #[arg(long)]
     recursive: bool,
+    /// Run only shard I of N (1-based): the selected scenarios in path order,
+    /// scenario k going to shard k mod N + 1. Merge shards with `dualrec report merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
     /// Output folder (default: reports/suite-<time>/), one sub-folder per scenario.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print only one line per scenario.
     #[arg(long, short)]
     quiet: bool,
+    /// `json`: print suite.json to stdout (and nothing else).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
@@ -50,35 +64,63 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::InvalidInput);
     }
+    let scenarios = match args.shard {
+        Some(shard) => shard.select(scenarios),
+        None => scenarios,
+    };
+    let text = args.format == Format::Text;
+    let style = Style::detect();
     let out = args.out.unwrap_or_else(|| super::default_out_dir("suite"));
+    let bar = progress_bar(
+        scenarios.len() as u64,
+        progress_allowed(args.quiet, args.format),
+    );
     let mut reports = Vec::new();
     let mut wall = 0.0;
-    for (_, scenario) in &scenarios {
-        let output = harness::runner::run_virtual(scenario, &Default::default())?;
+    for (path, scenario) in &scenarios {
+        bar.set_message(scenario.name.clone());
+        let mut output = harness::runner::run_virtual(scenario, &Default::default())?;
+        output.report.scenario_file = Some(path.to_string_lossy().replace('\\', "/"));
         harness::output::write_run(&out.join(&scenario.name), &output)?;
         wall += output.timing.wall_seconds;
-        if args.quiet {
-            println!("{}", harness::report::headline(&output.report));
-        } else {
-            print!("{}", harness::report::summary_text(&output.report));
-            println!();
+        if text {
+            let shown = if args.quiet {
+                harness::report::headline(&output.report) + "\n"
+            } else {
+                harness::report::summary_text(&output.report) + "\n"
+            };
+            bar.suspend(|| print!("{}", style.paint(&shown)));
         }
+        bar.inc(1);
         reports.push(output.report);
     }
-    let failed: Vec<_> = reports.iter().filter(|r| !r.passed).collect();
-    harness::output::write_suite(&out, &reports)?;
-    println!(
-        "suite: {} scenarios, {} passed, {} failed ({:.2} s of simulation); reports in {}",
-        reports.len(),
-        reports.len() - failed.len(),
-        failed.len(),
-        wall,
-        out.display()
-    );
-    for r in &failed {
-        println!("  FAILED {}", r.scenario.name);
+    bar.finish_and_clear();
+    let suite = harness::report::SuiteReport::from_reports(
+        reports,
+        args.shard.map(|s| s.to_string()),
+    )?;
+    harness::output::write_suite_files(&out, &suite, harness::output::Renderings::ALL)?;
+    if !text {
+        print!("{}", harness::report::merge::suite_json(&suite));
+    } else {
+        let t = &suite.totals;
+        println!(
+            "{}",
+            style.paint(&format!(
+                "suite{}: {} scenarios, {} passed, {} failed ({:.2} s of simulation); reports in {}",
+                args.shard.map_or(String::new(), |s| format!(" shard {s}")),
+                t.scenarios,
+                t.scenarios_passed,
+                t.scenarios_failed,
+                wall,
+                out.display()
+            ))
+        );
+        for r in suite.failures() {
+            println!("{}", style.paint(&format!("  FAILED {}", r.scenario.name)));
+        }
     }
-    Ok(if failed.is_empty() {
+    Ok(if suite.passed {
         Outcome::Passed
     } else {
         Outcome::GuaranteeFailed

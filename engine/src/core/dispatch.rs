@@ -67,7 +67,8 @@ impl Mirror {
         if let Some(op) = pair.corrective_op(desired) {
             return Some(op);
         }
-        if !desired {
+        // Test-only planted bug (see `sabotage.rs`): never renew.
+        if !desired || self.sabotage.no_renewal {
             return None;
         }
         let limit = self.site_specs[site].manual_recording_max;

@@ -87,6 +87,8 @@ pub struct Mirror {
     pub(super) stats: MirrorStats,
     /// The latest time a driver told us about.
     pub(super) now: Nanos,
+    /// Planted bugs for the explorer's tests; all off by default.
+    pub(super) sabotage: super::sabotage::Sabotage,
 }
 
 impl Mirror {
@@ -151,6 +153,7 @@ impl Mirror {
             started: false,
             stats: MirrorStats::default(),
             now: 0,
+            sabotage: Default::default(),
         }
     }
 

@@ -17,11 +17,14 @@ mod dispatch;
 mod mirror;
 mod pair;
 mod replies;
+mod sabotage;
 mod site;
 mod timers;
 pub mod types;
 
 pub use mirror::{Mirror, MirrorStats, UnknownCamera};
+#[doc(hidden)]
+pub use sabotage::Sabotage;
 pub use types::*;
 
 #[cfg(test)]

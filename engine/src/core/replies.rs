@@ -338,6 +338,10 @@ impl Mirror {
     fn on_site_recovered(&mut self, site: SiteId) {
         tracing::info!(site = %self.site_specs[site].name, "site answers again; re-asserting intents");
         self.stats.sites_recovered += 1;
+        // Test-only planted bug (see `sabotage.rs`): no re-assertion.
+        if self.sabotage.no_reassert {
+            return;
+        }
         for c in 0..self.cameras.len() {
             if self.cameras[c].intent.is_none() {
                 continue;

@@ -10,14 +10,21 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::client::{ClientError, SoapClient};
 use super::config::SiteEndpoint;
 use super::events::{Outcome, RequestKind, RuntimeEvent};
 use super::handle::{EngineHandle, Request, RuntimeStats};
-use crate::core::{Command, Mirror, MirrorConfig, Nanos, Reply, RequestId, SiteId, TransportError};
+use crate::core::{
+    Command, IntentSeq, Mirror, MirrorConfig, Nanos, Reply, RequestId, SiteId, TransportError,
+    UnknownCamera,
+};
+
+/// At most this many queued requests are taken into one step, so a flood of
+/// clicks cannot starve replies and timers.
+const MAX_REQUESTS_PER_STEP: usize = 10_000;
 
 /// How many handle requests may queue before callers wait.
 const REQUEST_QUEUE: usize = 1024;
@@ -129,6 +136,7 @@ impl Driver {
             observer: self.observer,
             done_tx,
             tasks: JoinSet::new(),
+            acks: Vec::new(),
         };
         tracing::info!(sites = lp.clients.len(), "engine runtime started");
         lp.run(requests, done_rx).await;
@@ -152,7 +160,11 @@ struct Loop {
     done_tx: mpsc::UnboundedSender<Done>,
     /// Request tasks; dropping the set on shutdown aborts them.
     tasks: JoinSet<()>,
+    /// Click answers held until the step's commands are dispatched.
+    acks: Vec<(IntentAnswer, Result<IntentSeq, UnknownCamera>)>,
 }
+
+type IntentAnswer = oneshot::Sender<Result<IntentSeq, UnknownCamera>>;
 
 enum Turn {
     Continue,
@@ -197,14 +209,32 @@ impl Loop {
                     }
                 }
                 request = requests.recv() => {
-                    match request {
-                        Some(request) => {
-                            if let Turn::Stop(answer) = self.on_request(request) {
-                                break answer;
-                            }
-                        }
+                    let Some(first) = request else {
                         // Every handle is gone.
-                        None => break None,
+                        break None;
+                    };
+                    // Requests already queued are taken in the same step, so
+                    // clicks arriving together (a "record all") are batched
+                    // into one request per recorder before any goes out.
+                    let mut stop = None;
+                    let mut next = Some(first);
+                    let mut taken = 0;
+                    while let Some(request) = next.take() {
+                        if let Turn::Stop(answer) = self.on_request(request) {
+                            stop = Some(answer);
+                            break;
+                        }
+                        taken += 1;
+                        if taken < MAX_REQUESTS_PER_STEP {
+                            next = requests.try_recv().ok();
+                        }
+                    }
+                    self.dispatch_all();
+                    for (answer, result) in self.acks.drain(..) {
+                        let _ = answer.send(result);
+                    }
+                    if let Some(answer) = stop {
+                        break answer;
                     }
                 }
                 () = timer => {
@@ -237,9 +267,8 @@ impl Loop {
                         recording,
                     });
                 }
-                // Commands go out before the click is acknowledged.
-                self.dispatch_all();
-                let _ = answer.send(result);
+                // Acknowledged after the step's commands went out.
+                self.acks.push((answer, result));
             }
             Request::Status { camera, answer } => {
                 let _ = answer.send(self.mirror.status(&camera));

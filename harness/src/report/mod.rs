@@ -1,5 +1,7 @@
 //! The report of one scenario run: what `report.json` holds, and its
-//! renderings (`junit.xml`, the terminal summary).
+//! renderings (`junit.xml`, the terminal summary, `summary.md`,
+//! `report.html`); the suite report (`suite.json`) and the merge of shards
+//! live in [`merge`].
 //!
 //! A [`Report`] is built from the scenario's meta data, the run's ground
 //! truth, its [`Metrics`] and [`Verdict`]s. It is deterministic by
@@ -12,9 +14,13 @@
 //! deflated), base64-encoded, beside the exact count/min/max/sum of the stats
 //! table, so reports of shards can be merged exactly later.
 
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod merge;
+pub mod plots;
 pub mod summary;
+pub mod timeline;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -26,9 +32,12 @@ use crate::metrics::{
 };
 use crate::verdict::Verdict;
 
+pub use html::{report_html, suite_html};
 pub use json::to_json;
 pub use junit::{junit_xml, junit_xml_suites};
-pub use summary::{headline, summary_markdown, summary_text};
+pub use merge::{merge, SuiteReport, SuiteTotals, SUITE_SCHEMA};
+pub use timeline::SessionTimeline;
+pub use summary::{headline, suite_summary_markdown, summary_markdown, summary_text};
 
 /// Version tag of the report format.
 pub const SCHEMA: &str = "dualrec.report/v1";
@@ -119,6 +128,13 @@ pub struct Report {
     /// Up to [`WORST_SESSIONS`], worst first.
     pub worst_sessions: Vec<SessionRecord>,
     pub faults: Vec<FaultReport>,
+    /// The ground truth around each worst session, in the same order.
+    #[serde(default)]
+    pub timelines: Vec<SessionTimeline>,
+    /// The scenario file as the command line named it (`/`-separated), for
+    /// the replay command; absent when the report was built without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_file: Option<String>,
 }
 
 impl Report {
@@ -171,6 +187,15 @@ impl Report {
                 end_ns: f.end,
             })
             .collect();
+        let worst_sessions: Vec<SessionRecord> = metrics
+            .worst_sessions(WORST_SESSIONS)
+            .into_iter()
+            .cloned()
+            .collect();
+        let timelines = worst_sessions
+            .iter()
+            .filter_map(|s| timeline::build(record, s))
+            .collect();
         Report {
             schema: SCHEMA.to_string(),
             scenario: meta,
@@ -183,13 +208,21 @@ impl Report {
             stats,
             histograms,
             lost_intents: metrics.lost_intents().to_vec(),
-            worst_sessions: metrics
-                .worst_sessions(WORST_SESSIONS)
-                .into_iter()
-                .cloned()
-                .collect(),
+            worst_sessions,
             faults,
+            timelines,
+            scenario_file: None,
         }
+    }
+
+    /// The command that replays this run: `dualrec run FILE --seed N`
+    /// (`scenarios/<name>.toml` when the file is not known).
+    pub fn replay_command(&self) -> String {
+        let file = self
+            .scenario_file
+            .clone()
+            .unwrap_or_else(|| format!("scenarios/{}.toml", self.scenario.name));
+        format!("dualrec run {file} --seed {}", self.scenario.seed)
     }
 
     /// Verdicts that failed.

@@ -1,5 +1,7 @@
 //! Human summaries of a run: the one-line [`headline`], the terminal table
-//! ([`summary_text`]) and `summary.md` ([`summary_markdown`]).
+//! ([`summary_text`]) and `summary.md` ([`summary_markdown`]); for a suite,
+//! [`suite_summary_markdown`] (short enough for a pull-request comment: the
+//! scenario table and the failures up front, every guarantee folded away).
 //!
 //! Plain text without colours (the CLI adds them):
 //!
@@ -13,6 +15,7 @@
 
 use std::fmt::Write as _;
 
+use super::merge::SuiteReport;
 use super::Report;
 
 /// One line, no newline: `PASS  name  seed 7  42 sessions (3 open-ended)  5/5 guarantees hold`.
@@ -114,6 +117,7 @@ pub fn summary_markdown(report: &Report) -> String {
     if let Some(line) = lost_line(report) {
         let _ = writeln!(out, "**{}**\n", cell(&line));
     }
+    let _ = writeln!(out, "Replay: `{}`\n", report.replay_command());
     if report.verdicts.is_empty() {
         out.push_str("No guarantees.\n");
     } else {
@@ -147,5 +151,77 @@ pub fn summary_markdown(report: &Report) -> String {
             );
         }
     }
+    out
+}
+
+/// `summary.md` of a suite: a headline, one row per scenario, the failed
+/// guarantees with their replay commands, and every scenario's guarantee
+/// table inside a collapsed `<details>` block.
+pub fn suite_summary_markdown(suite: &SuiteReport) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let t = &suite.totals;
+    let mut out = format!(
+        "# {} dualrec suite{}: {}/{} scenarios passed, {}/{} guarantees hold\n\n",
+        if suite.passed { "PASS" } else { "FAIL" },
+        suite
+            .shard
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (shard {s})")),
+        t.scenarios_passed,
+        t.scenarios,
+        t.guarantees - t.guarantees_failed,
+        t.guarantees
+    );
+    out.push_str("| scenario | verdict | guarantees | sessions |\n|---|---|---|---|\n");
+    for r in &suite.reports {
+        let held = r.verdicts.iter().filter(|v| v.passed).count();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {held}/{} | {} |",
+            cell(&r.scenario.name),
+            if r.passed { "pass" } else { "**FAIL**" },
+            r.verdicts.len(),
+            r.sessions.total
+        );
+    }
+    let failures: Vec<&Report> = suite.failures().collect();
+    if !failures.is_empty() {
+        out.push_str("\n## Failures\n\n| scenario | guarantee | condition | measured | margin |\n|---|---|---|---|---|\n");
+        for r in &failures {
+            for v in r.failures() {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | `{}` | {} | {} |",
+                    cell(&r.scenario.name),
+                    cell(&v.key),
+                    cell(&v.condition),
+                    cell(&v.measured_text),
+                    cell(&v.margin_text)
+                );
+            }
+        }
+        out.push_str("\nReplay:\n\n```sh\n");
+        for r in &failures {
+            let _ = writeln!(out, "{}", r.replay_command());
+        }
+        out.push_str("```\n");
+    }
+    out.push_str("\n<details><summary>Every guarantee</summary>\n\n");
+    for r in &suite.reports {
+        let _ = writeln!(out, "### {} `{}`\n", if r.passed { "pass" } else { "FAIL" }, cell(&r.scenario.name));
+        out.push_str("| guarantee | condition | measured | verdict |\n|---|---|---|---|\n");
+        for row in rows(r) {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                cell(&row[0]),
+                cell(&row[1]),
+                cell(&row[2]),
+                cell(&row[3])
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("</details>\n");
     out
 }

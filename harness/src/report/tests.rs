@@ -198,3 +198,122 @@ fn report_histograms_decode_exactly() {
         assert_eq!(row.count, h.len());
     }
 }
+
+#[test]
+fn report_summary_markdown_snapshot() {
+    insta::assert_snapshot!("report_summary_markdown", summary_markdown(&report()));
+}
+
+/// The hand-made report under another name and seed, passing.
+fn other_report() -> Report {
+    let mut r = report();
+    r.scenario.name = "another-scenario".into();
+    r.scenario.seed = 8;
+    r.verdicts.retain(|v| v.passed);
+    r.passed = true;
+    r
+}
+
+#[test]
+fn report_timelines_follow_the_worst_sessions() {
+    let r = report();
+    assert_eq!(r.timelines.len(), r.worst_sessions.len());
+    for (t, s) in r.timelines.iter().zip(&r.worst_sessions) {
+        assert_eq!((t.camera.as_str(), t.start_ns), (s.camera.as_str(), s.start_ns));
+        assert!(t.from_ns <= t.start_ns && t.to_ns >= t.stop_ns.min(110_000 * MS));
+        assert_eq!(t.sites.len(), 2);
+    }
+    // cam-001 (10–70 s): 6 s margin, primary down 30–45 s, footage hole on
+    // secondary 50–51.5 s.
+    let t = r.timelines.iter().find(|t| t.camera == "cam-001").unwrap();
+    assert_eq!((t.from_ns, t.to_ns), (4_000 * MS, 76_000 * MS));
+    assert_eq!(t.sites[0].faults.len(), 1);
+    assert_eq!(t.sites[0].faults[0].kind, "down");
+    assert!(t.sites[1].faults.is_empty());
+    assert_eq!(t.sites[1].footage.len(), 2);
+    assert_eq!(t.clicks.len(), 2);
+}
+
+#[test]
+fn report_merge_of_shards_equals_the_whole_suite() {
+    let (a, b) = (report(), other_report());
+    let whole = SuiteReport::from_reports(vec![a.clone(), b.clone()], None).unwrap();
+    let shard1 = SuiteReport::from_reports(vec![b.clone()], Some("1/2".into())).unwrap();
+    let shard2 = SuiteReport::from_reports(vec![a.clone()], Some("2/2".into())).unwrap();
+    let merged = merge(vec![shard1.clone(), shard2.clone()]).unwrap();
+    assert_eq!(merge::suite_json(&merged), merge::suite_json(&whole));
+    // Order of the shards does not matter.
+    let merged_rev = merge(vec![shard2, shard1.clone()]).unwrap();
+    assert_eq!(merge::suite_json(&merged_rev), merge::suite_json(&whole));
+    assert!(!merged.passed);
+    assert_eq!(merged.totals.scenarios, 2);
+    assert_eq!(merged.totals.scenarios_failed, 1);
+    assert_eq!(merged.reports[0].scenario.name, "another-scenario");
+    // The aggregate adds up the scenarios exactly.
+    let row = |s: &SuiteReport, m: &str| {
+        s.aggregate
+            .stats
+            .iter()
+            .find(|r| r.metric == m && r.site.is_none())
+            .cloned()
+            .unwrap()
+    };
+    let single = a
+        .stats
+        .iter()
+        .find(|r| r.metric == "start_latency" && r.site.is_none())
+        .unwrap();
+    let agg = row(&merged, "start_latency");
+    assert_eq!(agg.count, 2 * single.count);
+    assert_eq!(agg.sum_ns, single.sum_ns.map(|s| 2 * s));
+    assert_eq!((agg.min_ns, agg.max_ns), (single.min_ns, single.max_ns));
+    let h = plots::decode(merged.aggregate_histogram("start_latency", None).unwrap()).unwrap();
+    assert_eq!(h.len(), agg.count);
+    insta::assert_snapshot!("suite_merged_json", merge::suite_json(&merged));
+    insta::assert_snapshot!("suite_summary_markdown", suite_summary_markdown(&merged));
+    // A scenario in two shards is rejected, as is a stranger's schema.
+    let dup = merge(vec![shard1.clone(), shard1.clone()]).unwrap_err();
+    assert!(dup.to_string().contains("another-scenario"), "{dup}");
+    let mut alien = shard1;
+    alien.schema = "dualrec.suite/v9".into();
+    assert!(merge(vec![alien]).is_err());
+    assert!(merge(vec![]).is_err());
+}
+
+#[test]
+fn report_merge_rejects_an_edited_aggregate() {
+    let mut shard = SuiteReport::from_reports(vec![report()], Some("1/1".into())).unwrap();
+    let row = shard
+        .aggregate
+        .stats
+        .iter_mut()
+        .find(|r| r.metric == "union_gap" && r.site.is_none())
+        .unwrap();
+    row.sum_ns = Some(row.sum_ns.unwrap_or(0) + 1);
+    let err = merge(vec![shard]).unwrap_err();
+    assert!(err.to_string().contains("union_gap"), "{err}");
+}
+
+#[test]
+fn report_html_is_self_contained_and_verdict_first() {
+    let r = report();
+    let html = report_html(&r);
+    assert_eq!(html, report_html(&r), "rendering is deterministic");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    let verdict = html.find("<table class=\"verdicts\">").expect("verdict table");
+    let first_svg = html.find("<svg").expect("plots");
+    assert!(verdict < first_svg, "the verdict comes before the plots");
+    // Two sites + dual start, stop latency, skews, recovery; 3 gap plots; 2 timelines.
+    assert!(html.matches("<svg").count() >= 8, "{}", html.matches("<svg").count());
+    assert!(html.contains("dualrec run scenarios/primary-down-&lt;mid&gt;-session.toml --seed 7"));
+    assert!(html.contains("site_gap.secondary.max"));
+    assert!(html.contains("id=\"timeline-2\""));
+    for external in ["src=\"http", "href=\"http", "src=\"//", "@import", "url("] {
+        assert!(!html.contains(external), "external reference {external}");
+    }
+    let suite = SuiteReport::from_reports(vec![r, other_report()], None).unwrap();
+    let page = suite_html(&suite);
+    assert!(page.contains("<table class=\"verdicts\">"));
+    assert!(page.contains("href=\"another-scenario/report.html\""));
+    assert!(page.contains("<svg"));
+}

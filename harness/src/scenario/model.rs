@@ -30,8 +30,12 @@ pub struct Scenario {
     /// `Some(reason)` when the scenario can only run in virtual time; the
     /// reason is empty when none was given.
     pub virtual_only: Option<String>,
-    /// For real-mode runs: how much slower than written time to run (> 0).
+    /// For real-mode runs: wall time = written time × this (> 0; `0.1` runs
+    /// ten times faster than written).
     pub real_time_scale: Option<f64>,
+    /// For real-mode runs: slack granted to time guarantees for the jitter
+    /// of real clocks and schedulers, in written time (default 100 ms).
+    pub real_tolerance: Nanos,
     /// At least one; names are unique.
     pub sites: Vec<SiteDef>,
     /// `cam-001`…, zero-padded to max(3, digits(count)); at least one.

@@ -95,6 +95,7 @@ pub struct RawHeader {
     pub virtual_only: Option<Spanned<bool>>,
     pub reason: Option<Spanned<String>>,
     pub real_time_scale: Option<Spanned<f64>>,
+    pub real_tolerance: Option<Spanned<Dur>>,
 }
 
 /// `[[site]]`

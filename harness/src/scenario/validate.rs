@@ -17,6 +17,8 @@ use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawPolicy, RawSi
 
 /// Defaults (DESIGN.md and the task brief).
 pub const DEFAULT_SETTLE: Nanos = 30 * SECS;
+/// Real-mode slack on time guarantees (written time), see `runner`.
+pub const DEFAULT_REAL_TOLERANCE: Nanos = 100_000_000;
 pub const DEFAULT_ORPHAN_GRACE: Nanos = 2 * SECS;
 pub const DEFAULT_MANUAL_RECORDING_MAX: Nanos = 5 * 60 * SECS;
 pub const DEFAULT_PREBUFFER: Nanos = 3 * SECS;
@@ -84,6 +86,10 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         .orphan_grace
         .as_ref()
         .map_or(DEFAULT_ORPHAN_GRACE, |d| d.get_ref().0);
+    let real_tolerance = h
+        .real_tolerance
+        .as_ref()
+        .map_or(DEFAULT_REAL_TOLERANCE, |d| d.get_ref().0);
     let virtual_only = match (&h.virtual_only, &h.reason) {
         (Some(v), reason) if *v.get_ref() => Some(
             reason
@@ -387,6 +393,7 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         duration,
         settle,
         orphan_grace,
+        real_tolerance,
         tags,
         virtual_only,
         real_time_scale,

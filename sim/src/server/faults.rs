@@ -271,7 +271,8 @@ pub struct FaultInfo {
     pub request: FaultRequest,
     /// Model time it started.
     pub since: Nanos,
-    /// Model time it ends by itself, if it has a duration.
+    /// Model time it ends by itself, if it has a duration (`None` for an
+    /// instantaneous fault).
     pub until: Option<Nanos>,
 }
 

@@ -100,12 +100,11 @@ impl MockSiteConfig {
 /// Why a mock site could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("cannot listen on {addr} for the {what}: {source}")]
+    #[error("cannot listen on {addr} for the {what}: {error}")]
     Bind {
         what: &'static str,
         addr: SocketAddr,
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     #[error("invalid mock site: {0}")]
     Config(String),
@@ -174,10 +173,10 @@ impl MockSite {
             shared
                 .service
                 .start(service, app)
-                .map_err(|source| ServerError::Bind {
+                .map_err(|error| ServerError::Bind {
                     what: "service (SOAP) listener",
                     addr: service,
-                    source,
+                    error,
                 })?;
         let (control, control_addr) = match control {
             None => (None, None),
@@ -185,12 +184,12 @@ impl MockSite {
                 let l = listener::Listener::new("control");
                 match l.start(addr, control::router(shared.clone())) {
                     Ok(bound) => (Some(l), Some(bound)),
-                    Err(source) => {
+                    Err(error) => {
                         shared.shutdown().await;
                         return Err(ServerError::Bind {
                             what: "control listener",
                             addr,
-                            source,
+                            error,
                         });
                     }
                 }

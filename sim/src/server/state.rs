@@ -202,7 +202,11 @@ impl Shared {
         let since = self.with_model(|_, now| now);
         let info = FaultInfo {
             id,
-            until: req.duration.map(|d| since.saturating_add(d)),
+            until: if req.is_instantaneous() {
+                None
+            } else {
+                req.duration.map(|d| since.saturating_add(d))
+            },
             since,
             request: req.clone(),
         };

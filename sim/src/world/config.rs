@@ -4,7 +4,7 @@
 //! This is the simulator's own input form; the harness builds it from a
 //! scenario file. It holds no randomness of its own beyond the seed.
 
-use engine::core::{CameraId, DeviceId, Nanos, Policy};
+use engine::core::{CameraId, DeviceId, Nanos, Policy, Sabotage};
 
 use super::latency::LatencyDist;
 use crate::recorder::SiteConfig;
@@ -91,6 +91,10 @@ pub struct WorldConfig {
     pub duration: Nanos,
     /// Extra time after `duration` for the engine to settle before final checks.
     pub settle: Nanos,
+    /// Test-only planted engine bugs (the explorer's proof); `default()` is
+    /// a healthy engine.
+    #[doc(hidden)]
+    pub sabotage: Sabotage,
 }
 
 /// The device GUID of camera `camera` on site `site`: stable, readable, and

@@ -20,7 +20,7 @@ mod sim;
 pub mod trace;
 
 pub use config::{device_id, Click, FaultKind, FaultSpec, SiteSetup, WorldConfig};
-pub use sim::{derive_seed, World, WorldOutcome};
+pub use sim::{derive_seed, mirror_config, World, WorldOutcome};
 
 #[cfg(test)]
 mod tests;

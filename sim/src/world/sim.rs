@@ -123,7 +123,10 @@ impl World {
                 )
             })
             .collect();
-        let engine = Mirror::new(mirror_cfg.clone(), derive_seed(cfg.seed, 0xe));
+        let mut engine = Mirror::new(mirror_cfg.clone(), derive_seed(cfg.seed, 0xe));
+        if cfg.sabotage.any() {
+            engine.sabotage(cfg.sabotage); // test-only planted bugs
+        }
         let mut queue = EventQueue::new();
         for click in &cfg.clicks {
             if click.at < cfg.duration && click.camera < cfg.cameras.len() {
@@ -531,6 +534,9 @@ impl World {
         }
         let seed = derive_seed(self.cfg.seed, 0xe + self.incarnation);
         let mut mirror = Mirror::new(self.mirror_cfg.clone(), seed);
+        if self.cfg.sabotage.any() {
+            mirror.sabotage(self.cfg.sabotage); // test-only planted bugs
+        }
         mirror.restore(self.now, self.journal.iter().cloned());
         let engine = self.incarnation;
         let intents = self.journal.len();
@@ -651,7 +657,7 @@ fn op_name(op: RecorderOp) -> &'static str {
 }
 
 /// The engine's configuration for a world: one device per camera per site.
-fn mirror_config(cfg: &WorldConfig) -> MirrorConfig {
+pub fn mirror_config(cfg: &WorldConfig) -> MirrorConfig {
     MirrorConfig {
         sites: cfg
             .sites

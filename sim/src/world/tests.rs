@@ -28,6 +28,7 @@ fn world(cameras: usize, clicks: Vec<Click>, faults: Vec<FaultSpec>, duration: u
         faults,
         duration,
         settle: 30 * SECS,
+        sabotage: Default::default(),
     }
 }
 

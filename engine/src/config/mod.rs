@@ -1,0 +1,237 @@
+//! The site config (TOML) shared by `dualrec engine` and `dualrec accept`:
+//! listen address, data directory, API keys, sites, the camera pairing map
+//! and engine policy (DESIGN.md, "Site config").
+//!
+//! [`EngineConfig::load`] reads and validates a file; anything wrong is a
+//! [`ConfigError::Invalid`] naming `file:line:col` and what was expected,
+//! never a panic or a silent default. Secrets (API keys, site passwords)
+//! come from environment variables or files named in the config, never from
+//! the config itself; API keys are kept only as SHA-256 digests, and no
+//! `Debug` output shows a secret.
+
+mod duration;
+mod raw;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use duration::parse_duration;
+
+use crate::core::{CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, SiteSpec};
+use crate::runtime::{SiteAuth, SiteEndpoint};
+
+/// Default limit of a REST request body: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+/// Default pre-buffer of a site's recorders.
+pub const DEFAULT_PREBUFFER: crate::core::Nanos = 3 * crate::core::SECS;
+/// Default "stop manual recording after" of a site (XProtect's default).
+pub const DEFAULT_MANUAL_RECORDING_MAX: crate::core::Nanos = 5 * 60 * crate::core::SECS;
+
+/// A config that could not be read or is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the config file: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid config. `message` says what was wrong and,
+    /// after `; expected`, what was expected.
+    #[error("{file}:{line}:{col}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn at(file: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        let (line, col) = line_col(text, span.start);
+        ConfigError::Invalid {
+            file: file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+}
+
+/// 1-based line and character column of byte offset `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// `GET` endpoints only.
+    Read,
+    /// Reads and clicks.
+    Write,
+}
+
+/// One API key: a name for the audit log, its role, and the SHA-256 digest
+/// of the bearer token (the token itself is not kept).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub name: String,
+    pub role: Role,
+    pub sha256: [u8; 32],
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("sha256", &"<redacted>")
+            .finish()
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// One site: what the engine needs ([`SiteSpec`]) and where it is
+/// ([`SiteEndpoint`], with the password read from its env var or file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSettings {
+    pub spec: SiteSpec,
+    pub endpoint: SiteEndpoint,
+}
+
+/// One logical camera and its device on each site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraSettings {
+    pub spec: CameraSpec,
+    /// Acceptance runs may use it; nothing else may.
+    pub test: bool,
+}
+
+/// A validated site config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// The file it came from (for messages).
+    pub file: String,
+    pub listen: SocketAddr,
+    /// Where the journal lives (relative paths are relative to the config file).
+    pub data_dir: PathBuf,
+    pub max_body_bytes: usize,
+    /// Jitter seed; `None`: drawn from the clock at start.
+    pub seed: Option<u64>,
+    pub api_keys: Vec<ApiKey>,
+    pub sites: Vec<SiteSettings>,
+    pub cameras: Vec<CameraSettings>,
+    pub policy: Policy,
+}
+
+/// Where secrets come from: the process environment and the file system in
+/// production, anything in tests.
+pub trait SecretSource {
+    /// The value of environment variable `name`, if set.
+    fn env(&self, name: &str) -> Option<String>;
+    /// The bytes of file `path`.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+}
+
+/// The real environment and file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessSecrets;
+
+impl SecretSource for ProcessSecrets {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+}
+
+impl EngineConfig {
+    /// Reads and validates `path`, secrets from the process environment.
+    pub fn load(path: &Path) -> Result<EngineConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        EngineConfig::parse(&file, &text, &base, &ProcessSecrets)
+    }
+
+    /// Validates config text `text` (named `file` in messages); relative
+    /// paths are resolved against `base`.
+    pub fn parse(
+        file: &str,
+        text: &str,
+        base: &Path,
+        secrets: &dyn SecretSource,
+    ) -> Result<EngineConfig, ConfigError> {
+        validate::validate(file, text, base, secrets)
+    }
+
+    /// What [`crate::core::Mirror`] is built from.
+    pub fn mirror_config(&self) -> MirrorConfig {
+        MirrorConfig {
+            sites: self.sites.iter().map(|s| s.spec.clone()).collect(),
+            cameras: self.cameras.iter().map(|c| c.spec.clone()).collect(),
+            policy: self.policy.clone(),
+        }
+    }
+
+    /// One endpoint per site, in configuration order (what
+    /// [`crate::runtime::Driver::new`] takes).
+    pub fn endpoints(&self) -> Vec<SiteEndpoint> {
+        self.sites.iter().map(|s| s.endpoint.clone()).collect()
+    }
+
+    /// The configured camera names, in configuration order.
+    pub fn camera_ids(&self) -> Vec<CameraId> {
+        self.cameras.iter().map(|c| c.spec.id.clone()).collect()
+    }
+}
+
+/// Builds a camera spec (for tests and tools that make configs in code).
+pub fn camera(name: &str, devices: &[(usize, usize, &str)]) -> CameraSpec {
+    CameraSpec {
+        id: CameraId::new(name),
+        placements: devices
+            .iter()
+            .map(|&(site, recorder, device)| Placement {
+                site,
+                recorder,
+                device: DeviceId::new(device),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn site_auth(raw: raw::RawAuth) -> SiteAuth {
+    match raw {
+        raw::RawAuth::Basic => SiteAuth::Basic,
+        raw::RawAuth::Windows => SiteAuth::Windows,
+    }
+}
+
+#[cfg(test)]
+mod tests;

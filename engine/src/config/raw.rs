@@ -1,0 +1,197 @@
+//! Serde input types: the site config as written, with source spans.
+//!
+//! Every table denies unknown keys (serde then names the allowed ones).
+//! Durations are parsed while deserializing ([`Dur`]), so a bad duration is
+//! reported at its own value. Checks across values live in `validate`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::duration::{parse_duration, EXPECTED};
+use crate::core::Nanos;
+
+/// A duration value (`"250ms"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Nanos);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&EXPECTED["expected ".len()..])
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+                parse_duration(v).map(Dur).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A duration or `"off"` (`manual_recording_max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurOrOff(pub Option<Nanos>);
+
+impl<'de> Deserialize<'de> for DurOrOff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurOrOff;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration like `5m`, or \"off\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurOrOff, E> {
+                if v.trim() == "off" {
+                    return Ok(DurOrOff(None));
+                }
+                parse_duration(v)
+                    .map(|ns| DurOrOff(Some(ns)))
+                    .map_err(|e| E::custom(format!("{e}, or \"off\"")))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub engine: Spanned<RawEngine>,
+    #[serde(default)]
+    pub api_key: Vec<Spanned<RawApiKey>>,
+    #[serde(default)]
+    pub site: Vec<Spanned<RawSite>>,
+    #[serde(default)]
+    pub camera: Vec<Spanned<RawCamera>>,
+    pub policy: Option<RawPolicy>,
+}
+
+/// `[engine]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEngine {
+    pub listen: Spanned<String>,
+    pub data_dir: Spanned<String>,
+    pub max_body_bytes: Option<Spanned<u64>>,
+    pub seed: Option<u64>,
+}
+
+/// `role = "read" | "write"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawRole {
+    Read,
+    Write,
+}
+
+/// `[[api_key]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiKey {
+    pub name: Spanned<String>,
+    pub key_env: Option<Spanned<String>>,
+    pub key_file: Option<Spanned<String>>,
+    pub key_sha256: Option<Spanned<String>>,
+    pub role: RawRole,
+}
+
+/// `auth = "basic" | "windows"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawAuth {
+    Basic,
+    Windows,
+}
+
+/// `[[site]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSite {
+    pub name: Spanned<String>,
+    pub management_url: Spanned<String>,
+    pub recorder_url: Option<Spanned<String>>,
+    pub recorder_urls: Option<Spanned<Vec<Spanned<String>>>>,
+    pub username: Spanned<String>,
+    pub password_env: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    pub auth: Option<RawAuth>,
+    pub manual_recording_max: Option<DurOrOff>,
+    pub prebuffer: Option<Dur>,
+    pub tls_ca_file: Option<Spanned<String>>,
+}
+
+/// `[[camera]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCamera {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub test: bool,
+    pub devices: Spanned<BTreeMap<Spanned<String>, Spanned<RawDevice>>>,
+}
+
+/// A camera's device on one site: `"GUID"` (on recorder 0) or
+/// `{ device = "GUID", recorder = 1 }`.
+#[derive(Debug)]
+pub struct RawDevice {
+    pub device: String,
+    pub recorder: usize,
+}
+
+impl<'de> Deserialize<'de> for RawDevice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDevice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a device GUID string, or `{ device = \"GUID\", recorder = N }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDevice, E> {
+                Ok(RawDevice {
+                    device: v.to_string(),
+                    recorder: 0,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDevice, A::Error> {
+                let mut device = None;
+                let mut recorder = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "device" => device = Some(map.next_value::<String>()?),
+                        "recorder" => recorder = Some(map.next_value::<usize>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["device", "recorder"]))
+                        }
+                    }
+                }
+                Ok(RawDevice {
+                    device: device.ok_or_else(|| de::Error::missing_field("device"))?,
+                    recorder: recorder.unwrap_or(0),
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[policy]`: overrides of [`crate::core::Policy`] (same keys as a
+/// scenario's `[policy]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub request_timeout: Option<Spanned<Dur>>,
+    pub retry_initial: Option<Spanned<Dur>>,
+    pub retry_max: Option<Spanned<Dur>>,
+    pub probe_interval: Option<Spanned<Dur>>,
+    pub down_probe_interval: Option<Spanned<Dur>>,
+    pub failures_before_down: Option<Spanned<u32>>,
+    pub renew_before: Option<Spanned<Dur>>,
+    pub token_renew_before: Option<Spanned<Dur>>,
+}

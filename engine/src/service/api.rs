@@ -1,0 +1,389 @@
+//! The REST handlers: cameras, batch, health, metrics, OpenAPI.
+//!
+//! Order of checks on a write: key (401), role (403), readiness (503), body
+//! size (413), JSON syntax (400), JSON shape (422), camera (404). A write is
+//! answered only after the engine accepted it (its commands are on their way
+//! to every site) *and* the journal committed it; the audit trail is that
+//! journal row, also logged with target `dualrec_audit`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{authenticate, authorize_write, Caller};
+use super::error::ApiError;
+use super::metrics::Metrics;
+use crate::config::ApiKey;
+use crate::core::{CameraId, CameraStatus, IntentSeq, Observed};
+use crate::journal::{Journal, Record};
+use crate::runtime::{EngineHandle, IntentError};
+
+/// Most intents in one batch request.
+pub const MAX_BATCH_INTENTS: usize = 100_000;
+
+/// Shared by every handler.
+pub(crate) struct AppState {
+    pub keys: Vec<ApiKey>,
+    pub engine: EngineHandle,
+    pub journal: Arc<Journal>,
+    pub ready: AtomicBool,
+    pub metrics: Arc<Metrics>,
+    pub cameras: Arc<Vec<CameraId>>,
+    pub camera_set: HashSet<CameraId>,
+    pub openapi: Bytes,
+    /// Test hook: abort the process after this many journaled writes,
+    /// between the journal commit and the answer.
+    pub crash_after_journal: Option<u64>,
+    pub journaled: AtomicU64,
+}
+
+type St = State<Arc<AppState>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntentBody {
+    recording: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchBody {
+    intents: Vec<BatchItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchItem {
+    camera: String,
+    recording: bool,
+}
+
+/// One site's view of a camera, as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct SiteState {
+    pub site: String,
+    pub observed: Observed,
+    pub pending: bool,
+    pub site_up: bool,
+}
+
+/// A camera as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct CameraState {
+    pub camera: String,
+    pub recording: Option<bool>,
+    pub seq: Option<u64>,
+    pub sites: Vec<SiteState>,
+}
+
+impl From<CameraStatus> for CameraState {
+    fn from(s: CameraStatus) -> Self {
+        CameraState {
+            camera: s.camera.as_str().to_string(),
+            recording: s.intent.map(|(_, r)| r),
+            seq: s.intent.map(|(seq, _)| seq.0),
+            sites: s
+                .sites
+                .into_iter()
+                .map(|x| SiteState {
+                    site: x.site,
+                    observed: x.observed,
+                    pending: x.pending,
+                    site_up: x.site_up,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct BatchResult {
+    camera: String,
+    recording: bool,
+    seq: u64,
+}
+
+impl AppState {
+    fn check_ready(&self) -> Result<(), ApiError> {
+        if self.ready.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(ApiError::not_ready())
+        }
+    }
+
+    async fn set_intent(&self, camera: &CameraId, recording: bool) -> Result<IntentSeq, ApiError> {
+        self.engine
+            .set_intent(camera, recording)
+            .await
+            .map_err(|e| match e {
+                IntentError::UnknownCamera(_) => ApiError::unknown_camera(camera.as_str()),
+                IntentError::Stopped(_) => ApiError::stopped(),
+            })
+    }
+
+    async fn status(&self, camera: &CameraId) -> Result<CameraStatus, ApiError> {
+        self.engine
+            .status(camera)
+            .await
+            .map_err(|_| ApiError::stopped())?
+            .ok_or_else(|| ApiError::unknown_camera(camera.as_str()))
+    }
+
+    /// Journals `records` (durable when this returns), logs them for audit,
+    /// and runs the crash hook.
+    async fn journal(&self, caller: &Caller, records: Vec<Record>) -> Result<(), ApiError> {
+        let n = records.len() as u64;
+        let audit: Vec<(CameraId, IntentSeq, bool)> = records
+            .iter()
+            .map(|r| (r.camera.clone(), r.seq, r.recording))
+            .collect();
+        let ids = match self.journal.append_all(records).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                self.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "intent not journaled; not acknowledged");
+                return Err(ApiError::journal(&e));
+            }
+        };
+        for ((camera, seq, recording), id) in audit.into_iter().zip(ids) {
+            tracing::info!(target: "dualrec_audit", who = %caller.name, %camera, recording,
+                seq = seq.0, audit_id = id, "intent journaled");
+        }
+        self.metrics.writes.fetch_add(n, Ordering::Relaxed);
+        if let Some(limit) = self.crash_after_journal {
+            if self.journaled.fetch_add(n, Ordering::SeqCst) + n >= limit {
+                tracing::error!("DUALREC_TEST_CRASH_AFTER_JOURNAL: aborting after the journal commit, before the answer");
+                std::process::abort();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The body as `T`: 413 when too large, 400 when not JSON, 422 when JSON of
+/// the wrong shape.
+fn parse_body<T: for<'de> Deserialize<'de>>(
+    body: Result<Bytes, BytesRejection>,
+    expected: &str,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is too large; expected {expected}"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the request body could not be read: {}", rejection.body_text()),
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("{e}; expected {expected}"),
+            ),
+            _ if bytes.iter().all(u8::is_ascii_whitespace) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the request body is empty; expected {expected}"),
+            ),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the request body is not JSON ({e}); expected {expected}"),
+            ),
+        }
+    })
+}
+
+const INTENT_EXPECTED: &str = "{\"recording\": true} or {\"recording\": false}";
+const BATCH_EXPECTED: &str =
+    "{\"intents\": [{\"camera\": \"NAME\", \"recording\": true|false}, …]}";
+
+pub(crate) async fn put_recording(
+    State(st): St,
+    Path(camera): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CameraState>, ApiError> {
+    let t0 = Instant::now();
+    let caller = authorize_write(&st.keys, &headers)?;
+    st.check_ready()?;
+    let body: IntentBody = parse_body(body, INTENT_EXPECTED)?;
+    let camera = CameraId::new(&camera);
+    let seq = st.set_intent(&camera, body.recording).await?;
+    st.journal(
+        &caller,
+        vec![Record {
+            camera: camera.clone(),
+            seq,
+            recording: body.recording,
+            at_ms: now_ms(),
+            who: caller.name.clone(),
+        }],
+    )
+    .await?;
+    let status = st.status(&camera).await?;
+    st.metrics.observe_write(t0.elapsed());
+    Ok(Json(status.into()))
+}
+
+pub(crate) async fn get_recording(
+    State(st): St,
+    Path(camera): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<CameraState>, ApiError> {
+    authenticate(&st.keys, &headers)?;
+    st.check_ready()?;
+    Ok(Json(st.status(&CameraId::new(&camera)).await?.into()))
+}
+
+#[derive(Serialize)]
+pub(crate) struct CameraList {
+    cameras: Vec<CameraState>,
+}
+
+pub(crate) async fn list_cameras(
+    State(st): St,
+    headers: HeaderMap,
+) -> Result<Json<CameraList>, ApiError> {
+    authenticate(&st.keys, &headers)?;
+    st.check_ready()?;
+    let mut cameras = Vec::with_capacity(st.cameras.len());
+    for c in st.cameras.iter() {
+        cameras.push(st.status(c).await?.into());
+    }
+    Ok(Json(CameraList { cameras }))
+}
+
+#[derive(Serialize)]
+pub(crate) struct BatchAnswer {
+    results: Vec<BatchResult>,
+}
+
+pub(crate) async fn batch(
+    State(st): St,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BatchAnswer>, ApiError> {
+    let t0 = Instant::now();
+    let caller = authorize_write(&st.keys, &headers)?;
+    st.check_ready()?;
+    let body: BatchBody = parse_body(body, BATCH_EXPECTED)?;
+    if body.intents.is_empty() || body.intents.len() > MAX_BATCH_INTENTS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!(
+                "`intents` has {} entries; expected 1 to {MAX_BATCH_INTENTS}",
+                body.intents.len()
+            ),
+        ));
+    }
+    // Every camera is checked before any intent is applied.
+    let items: Vec<(CameraId, bool)> = body
+        .intents
+        .into_iter()
+        .map(|i| (CameraId::new(&i.camera), i.recording))
+        .collect();
+    if let Some((unknown, _)) = items.iter().find(|(c, _)| !st.camera_set.contains(c)) {
+        return Err(ApiError::unknown_camera(unknown.as_str()));
+    }
+    let at_ms = now_ms();
+    let mut records = Vec::with_capacity(items.len());
+    for (camera, recording) in items {
+        let seq = st.set_intent(&camera, recording).await?;
+        records.push(Record {
+            camera,
+            seq,
+            recording,
+            at_ms,
+            who: caller.name.clone(),
+        });
+    }
+    let results = records
+        .iter()
+        .map(|r| BatchResult {
+            camera: r.camera.as_str().to_string(),
+            recording: r.recording,
+            seq: r.seq.0,
+        })
+        .collect();
+    st.journal(&caller, records).await?;
+    st.metrics.observe_write(t0.elapsed());
+    Ok(Json(BatchAnswer { results }))
+}
+
+pub(crate) async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, ApiError> {
+    if st.ready.load(Ordering::Acquire) && st.journal.is_open() {
+        Ok(Json(serde_json::json!({"status": "ready"})))
+    } else {
+        Err(ApiError::not_ready())
+    }
+}
+
+pub(crate) async fn metrics(State(st): St, headers: HeaderMap) -> Result<Response, ApiError> {
+    authenticate(&st.keys, &headers)?;
+    let stats = st.engine.stats().await.ok();
+    let text = st
+        .metrics
+        .render(stats.as_ref(), st.ready.load(Ordering::Acquire));
+    let mut res = text.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(res)
+}
+
+pub(crate) async fn openapi(State(st): St) -> Response {
+    let mut res = st.openapi.clone().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; GET /openapi.json describes the API",
+    )
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; GET /openapi.json describes the API",
+    )
+}

@@ -1,0 +1,102 @@
+//! [`ApiError`]: every error the REST API answers, as JSON
+//! `{"code": "...", "message": "..."}` with a stable `code`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answer: HTTP status, stable machine-readable code, human message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 401: no key, or not a key we know.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: a read-only key tried to write.
+    pub fn forbidden(key: &str) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("API key `{key}` is read-only; this request needs a key with role \"write\""),
+        )
+    }
+
+    /// 404 for a camera that is not configured.
+    pub fn unknown_camera(camera: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_camera",
+            format!("camera `{camera}` is not configured; GET /v1/cameras lists the cameras"),
+        )
+    }
+
+    /// 503 before the journal is open and state restored.
+    pub fn not_ready() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the engine is starting (journal not yet restored); retry shortly",
+        )
+    }
+
+    /// 503 when the engine task has stopped (shutting down).
+    pub fn stopped() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the engine is shutting down; retry against the restarted service",
+        )
+    }
+
+    /// 500 when an intent could not be made durable (it was not acknowledged).
+    pub fn journal(e: &crate::journal::JournalError) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "journal_error",
+            format!("the intent could not be written to the journal, so it is not acknowledged: {e}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&Body {
+            code: self.code,
+            message: &self.message,
+        })
+        .unwrap_or_else(|_| b"{\"code\":\"internal\",\"message\":\"\"}".to_vec());
+        let mut res = (self.status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"dualrec\""),
+            );
+        }
+        res
+    }
+}

@@ -1,0 +1,222 @@
+//! The mirroring engine as a service: the REST API a client button (a
+//! Smart Client plug-in, a script) calls, on top of the tokio runtime and
+//! the durable journal.
+//!
+//! [`Service::start`] opens the journal in the config's data directory,
+//! starts the engine ([`crate::runtime`]) with the config's sites and
+//! cameras, serves the API (axum) on the given listener, restores the
+//! journal's intents into the engine (every site is reconciled) and only
+//! then reports ready: until then writes answer 503 `not_ready`.
+//! [`Service::shutdown`] stops accepting, lets requests in flight finish
+//! (each waits for its journal commit), stops the engine *without* touching
+//! the recorders (recording continues; intents persist) and closes the
+//! journal. [`serve`] is both around a shutdown future.
+//!
+//! Endpoints (`api.rs`; described by `GET /openapi.json`):
+//! `PUT|GET /v1/cameras/{camera}/recording`, `GET /v1/cameras`,
+//! `POST /v1/recording/batch`, `GET /healthz`, `GET /readyz`,
+//! `GET /metrics` (Prometheus text), `GET /openapi.json`. Errors are JSON
+//! `{code, message}` (`error.rs`). Bearer keys, compared in constant time
+//! (`auth.rs`): role `read` may GET, `write` may also write; `/healthz`,
+//! `/readyz` and `/openapi.json` need no key.
+//!
+//! This module does I/O (sockets, the journal's file) and reads the clock;
+//! it makes no engine decision.
+
+mod api;
+mod auth;
+mod error;
+mod metrics;
+mod openapi;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use api::{CameraState, SiteState, MAX_BATCH_INTENTS};
+pub use auth::{authenticate, Caller};
+pub use error::ApiError;
+
+use crate::config::EngineConfig;
+use crate::journal::{Journal, JournalError};
+use crate::runtime::{Driver, EngineHandle, RuntimeError};
+
+/// The service could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("cannot start the engine: {0}")]
+    Runtime(#[from] RuntimeError),
+    #[error("the HTTP listener failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the engine stopped during start-up")]
+    EngineStopped,
+}
+
+/// Knobs that are not part of the site config.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceOptions {
+    /// Test hook (`DUALREC_TEST_CRASH_AFTER_JOURNAL=N`): abort the process
+    /// after the N-th journaled write, between commit and answer.
+    pub crash_after_journal: Option<u64>,
+}
+
+/// A running service.
+pub struct Service {
+    addr: SocketAddr,
+    engine: EngineHandle,
+    journal: Arc<Journal>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("addr", &self.addr).finish()
+    }
+}
+
+impl Service {
+    /// Opens the journal, starts the engine, serves on `listener`, restores
+    /// the journal and returns once ready. Must run inside a tokio runtime.
+    pub async fn start(
+        cfg: &EngineConfig,
+        listener: TcpListener,
+        opts: ServiceOptions,
+    ) -> Result<Service, ServiceError> {
+        let addr = listener.local_addr()?;
+        let data_dir = cfg.data_dir.clone();
+        let (journal, latest) = tokio::task::spawn_blocking(move || Journal::open(&data_dir))
+            .await
+            .map_err(|e| JournalError::Sqlite {
+                path: cfg.data_dir.display().to_string(),
+                message: format!("the journal opener panicked: {e}"),
+            })??;
+        let journal = Arc::new(journal);
+        let seed = cfg.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let engine = Driver::new(cfg.mirror_config(), cfg.endpoints(), seed)?
+            .observer(events_tx)
+            .spawn();
+        let site_names = cfg.sites.iter().map(|s| s.spec.name.clone()).collect();
+        let metrics = metrics::Metrics::new(site_names);
+        let cameras = Arc::new(cfg.camera_ids());
+        let background = vec![
+            tokio::spawn(metrics.clone().collect(events_rx)),
+            tokio::spawn(metrics.clone().census(engine.clone(), cameras.clone())),
+        ];
+        let openapi = serde_json::to_vec_pretty(&openapi::document())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let state = Arc::new(api::AppState {
+            keys: cfg.api_keys.clone(),
+            engine: engine.clone(),
+            journal: journal.clone(),
+            ready: AtomicBool::new(false),
+            metrics,
+            camera_set: cameras.iter().cloned().collect(),
+            cameras,
+            openapi: openapi.into(),
+            crash_after_journal: opts.crash_after_journal,
+            journaled: AtomicU64::new(0),
+        });
+        let router = router(state.clone(), cfg.max_body_bytes);
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, cameras = state.cameras.len(), restored = latest.len(), "engine service listening");
+        engine
+            .restore(latest)
+            .await
+            .map_err(|_| ServiceError::EngineStopped)?;
+        state.ready.store(true, Ordering::Release);
+        tracing::info!("engine service ready");
+        Ok(Service {
+            addr,
+            engine,
+            journal,
+            stop: Some(stop_tx),
+            server,
+            background,
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The running engine (for in-process callers and tests).
+    pub fn engine(&self) -> &EngineHandle {
+        &self.engine
+    }
+
+    /// Graceful stop: no new connections, requests in flight finish, the
+    /// engine stops (recorders untouched), the journal is closed.
+    pub async fn shutdown(mut self) -> Result<(), ServiceError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = (&mut self.server).await;
+        self.engine.shutdown().await;
+        for task in &self.background {
+            task.abort();
+        }
+        let journal = self.journal.clone();
+        let _ = tokio::task::spawn_blocking(move || journal.close()).await;
+        tracing::info!("engine service stopped");
+        match served {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(ServiceError::Io(std::io::Error::other(e.to_string()))),
+        }
+    }
+}
+
+/// Runs the service on `listener` until `shutdown` completes, then stops it
+/// gracefully.
+pub async fn serve(
+    cfg: &EngineConfig,
+    listener: TcpListener,
+    opts: ServiceOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServiceError> {
+    let service = Service::start(cfg, listener, opts).await?;
+    shutdown.await;
+    service.shutdown().await
+}
+
+fn router(state: Arc<api::AppState>, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route(
+            "/v1/cameras/{camera}/recording",
+            get(api::get_recording).put(api::put_recording),
+        )
+        .route("/v1/cameras", get(api::list_cameras))
+        .route("/v1/recording/batch", post(api::batch))
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics))
+        .route("/openapi.json", get(api::openapi))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}

@@ -1,0 +1,371 @@
+//! Generating random worlds from a base scenario (swarm testing).
+//!
+//! A world keeps the base's sites, cameras, duration and policy, and gets a
+//! fresh random workload, click races and fault schedule, all drawn from one
+//! `ChaCha8Rng` seeded with the world's own seed — so a world is a pure
+//! function of `(base, knobs, seed)`. Each world also enables a random
+//! subset of the fault kinds ("swarm" configurations find more than uniform
+//! mixes) and may swap a site's latency for a tail, shorten its auto-stop
+//! limit or its pre-buffer.
+//!
+//! Under [`FaultRule::OneSiteHealthy`] the schedule keeps at least one site
+//! healthy at every instant (see [`Class`]); under [`FaultRule::AnyOutage`]
+//! anything goes, and only the guarantees that must hold even then are
+//! checked (see [`guarantees`]).
+
+use engine::core::{Nanos, MILLIS, SECS};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sim::world::latency::LatencyDist;
+
+use crate::guarantee::Guarantee;
+use crate::scenario::guarantees::parse_guarantee;
+use crate::scenario::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, WorkloadDef};
+
+/// After a fault heals, the site counts as unhealthy this much longer: the
+/// engine's 3 s reaction time plus a round trip or two.
+pub const RECOVERY_MARGIN: Nanos = 5 * SECS;
+
+/// The reaction time the engine promises (DESIGN.md, resilience contract).
+pub const REACTION_TIME: &str = "< 3s";
+
+/// Which fault schedules may be generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultRule {
+    /// At least one site healthy at every instant; checks the full promise
+    /// (no evidence gap, recovery within the reaction time, nothing lost).
+    OneSiteHealthy,
+    /// Every site may be out at once; checks only what must hold even then
+    /// (no lost intent and no orphan once the world has settled).
+    AnyOutage,
+}
+
+/// Generation knobs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knobs {
+    /// Scales the number of faults, sessions and races (1.0 = default).
+    pub intensity: f64,
+    pub rule: FaultRule,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            intensity: 1.0,
+            rule: FaultRule::OneSiteHealthy,
+        }
+    }
+}
+
+/// What a fault does to the "one healthy site" rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The site may lose footage or stop answering: no other site may be in
+    /// an outage at the same time.
+    Outage,
+    /// The site stays usable (token expiry, a low error rate, a moderate
+    /// latency tail): may overlap anything on other sites.
+    Mild,
+    /// The engine itself: overlaps no other fault.
+    Engine,
+}
+
+/// Classifies a fault for [`FaultRule::OneSiteHealthy`].
+pub fn class(kind: &FaultKind) -> Class {
+    match kind {
+        FaultKind::EngineCrash => Class::Engine,
+        FaultKind::TokenExpiry => Class::Mild,
+        FaultKind::Errors { rate } if *rate <= 0.3 => Class::Mild,
+        FaultKind::Slow(d) if tail_p99(d) <= 500 * MILLIS => Class::Mild,
+        _ => Class::Outage,
+    }
+}
+
+/// A conservative 99th percentile of a distribution.
+fn tail_p99(d: &LatencyDist) -> Nanos {
+    match *d {
+        LatencyDist::Fixed(v) => v,
+        LatencyDist::Uniform { max, .. } => max,
+        LatencyDist::Normal { mean, stddev } => mean + 3 * stddev,
+        LatencyDist::LogNormal { p99, .. } => p99,
+        LatencyDist::Pareto { scale, shape } => {
+            (scale as f64 * 100f64.powf(1.0 / shape.max(0.01))).min(3.6e12) as Nanos
+        }
+    }
+}
+
+/// The window a fault occupies for the rule: its own plus the recovery margin.
+fn window(f: &FaultDef) -> (Nanos, Nanos) {
+    (f.at, f.end() + RECOVERY_MARGIN)
+}
+
+/// Whether `f` may join `faults` under the one-healthy-site rule.
+pub fn fits(f: &FaultDef, faults: &[FaultDef]) -> bool {
+    let (a0, a1) = window(f);
+    let ca = class(&f.kind);
+    faults.iter().all(|g| {
+        let (b0, b1) = window(g);
+        let overlap = a0 < b1 && b0 < a1;
+        if !overlap {
+            return true;
+        }
+        let cb = class(&g.kind);
+        if ca == Class::Engine || cb == Class::Engine {
+            return false;
+        }
+        // One fault at a time per site (each one's recovery is measured),
+        // and never two sites in an outage at once.
+        f.site != g.site && !(ca == Class::Outage && cb == Class::Outage)
+    })
+}
+
+/// Whether a whole schedule keeps the rule.
+pub fn schedule_fits(faults: &[FaultDef]) -> bool {
+    (0..faults.len()).all(|i| fits(&faults[i], &faults[i + 1..]))
+}
+
+/// The guarantees explored worlds are checked against: the base's own
+/// guarantees on the metrics the promise covers under faults, then the
+/// explorer's (skipping keys the base already states).
+pub fn guarantees(base: &Scenario, rule: FaultRule) -> Vec<Guarantee> {
+    let (metrics, defaults): (&[&str], &[(&str, &str)]) = match rule {
+        FaultRule::OneSiteHealthy => (
+            &["union_gap", "lost_intents", "recovery_time"],
+            &[
+                ("union_gap.max", "== 0s"),
+                ("recovery_time.max", REACTION_TIME),
+                ("lost_intents.count", "== 0"),
+            ],
+        ),
+        FaultRule::AnyOutage => (&["lost_intents"], &[("lost_intents.count", "== 0")]),
+    };
+    let sites: Vec<String> = base.sites.iter().map(|s| s.name.clone()).collect();
+    let mut out: Vec<Guarantee> = base
+        .guarantees
+        .iter()
+        .filter(|g| metrics.contains(&g.metric.as_str()))
+        .cloned()
+        .collect();
+    for (key, cond) in defaults {
+        if out.iter().all(|g| g.key != *key) {
+            out.push(
+                parse_guarantee(key, cond, &sites)
+                    .expect("the explorer's own guarantees are well-formed"),
+            );
+        }
+    }
+    out
+}
+
+fn log_uniform(rng: &mut ChaCha8Rng, lo: Nanos, hi: Nanos) -> Nanos {
+    let (l, h) = ((lo.max(1)) as f64, (hi.max(lo + 1)) as f64);
+    (l * (h / l).powf(rng.random::<f64>())).round() as Nanos
+}
+
+/// Rounds to whole milliseconds (readable reproducers).
+fn ms(ns: Nanos) -> Nanos {
+    ns / MILLIS * MILLIS
+}
+
+/// A latency with a tail: lognormal or pareto, p99 within `max_p99`.
+fn tail_latency(rng: &mut ChaCha8Rng, max_p99: Nanos) -> LatencyDist {
+    let median = ms(log_uniform(rng, 2 * MILLIS, 60 * MILLIS)).max(MILLIS);
+    if rng.random_bool(0.5) {
+        let p99 = ms(log_uniform(rng, median * 2, max_p99.max(median * 3)));
+        LatencyDist::LogNormal {
+            median,
+            p99: p99.max(median),
+        }
+    } else {
+        // p99 = scale · 100^(1/shape) ≤ max_p99
+        let min_shape = (100f64.ln() / (max_p99 as f64 / median as f64).ln()).max(1.1);
+        let shape = (min_shape + rng.random::<f64>() * 2.0).min(6.0);
+        LatencyDist::Pareto {
+            scale: median,
+            shape: (shape * 100.0).round() / 100.0 + 0.01,
+        }
+    }
+}
+
+/// Draws one world. Its name is `<base>-explore-<index>`.
+pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let intensity = knobs.intensity.max(0.0);
+    let safe = knobs.rule == FaultRule::OneSiteHealthy;
+    let d = base.duration;
+    let n = base.cameras.len();
+    let mut s = base.clone();
+    s.name = format!("{}-explore-{index}", base.name);
+    s.description = format!(
+        "Generated by `dualrec explore` from `{}` (world {index}, seed {seed}).",
+        base.name
+    );
+    s.seed = rng.random::<u32>() as u64;
+    s.tags = vec!["explore".to_string()];
+    s.sessions.clear();
+    s.clicks.clear();
+    s.workloads.clear();
+    s.faults.clear();
+    s.guarantees = guarantees(base, knobs.rule);
+
+    // Sites: sometimes a latency tail, a short auto-stop, a short pre-buffer.
+    let max_tail = if safe { 400 * MILLIS } else { 3 * SECS };
+    for site in &mut s.sites {
+        if rng.random_bool(0.25) {
+            site.latency = tail_latency(&mut rng, max_tail);
+        }
+        if site.manual_recording_max.is_some() && rng.random_bool(0.3) {
+            site.manual_recording_max = Some([60, 90, 120, 180][rng.random_range(0..4)] * SECS);
+        }
+        if rng.random_bool(0.3) {
+            site.prebuffer = [SECS, 2 * SECS][rng.random_range(0..2)];
+        }
+    }
+
+    // Workloads over random contiguous camera ranges.
+    for _ in 0..rng.random_range(1..=3) {
+        let (lo, hi) = if rng.random_bool(0.5) {
+            (0, n - 1)
+        } else {
+            let a = rng.random_range(0..n);
+            let b = rng.random_range(0..n);
+            (a.min(b), a.max(b))
+        };
+        let median = ms(log_uniform(&mut rng, 5 * SECS, 150 * SECS));
+        let p99 = ms(median * rng.random_range(2..=8));
+        let per_minute =
+            ((rng.random_range(0.5..8.0) * intensity * (hi - lo + 1) as f64 / 16.0).max(0.2) * 100.0)
+                .round()
+                / 100.0;
+        s.workloads.push(WorkloadDef {
+            cameras: (lo..=hi).collect(),
+            per_minute,
+            length: LatencyDist::LogNormal { median, p99 },
+            from: 0,
+            until: d,
+        });
+    }
+    // A long explicit session (renewals), sometimes open-ended.
+    if rng.random_bool(0.5) {
+        let start = ms(rng.random_range(0..d / 4 + 1));
+        let stop = ms(rng.random_range(start + (d - start) / 2..=d)).max(start + MILLIS);
+        s.sessions.push(SessionDef {
+            camera: rng.random_range(0..n),
+            start,
+            stop: if rng.random_bool(0.3) || stop > d {
+                None
+            } else {
+                Some(stop)
+            },
+        });
+    }
+    // Click races: start/stop bursts and double clicks within 0–100 ms.
+    let races = rng.random_range(0..=((3.0 * intensity).ceil() as u32));
+    for _ in 0..races {
+        let camera = rng.random_range(0..n);
+        let mut at = ms(rng.random_range(0..d));
+        let mut recording = rng.random_bool(0.7);
+        for _ in 0..rng.random_range(2..=4) {
+            s.clicks.push(ClickDef {
+                camera,
+                at,
+                recording,
+            });
+            at = (at + rng.random_range(0..=100) * MILLIS).min(d);
+            if rng.random_bool(0.75) {
+                recording = !recording;
+            }
+        }
+    }
+
+    // Faults: a swarm subset of kinds, then windows drawn one by one.
+    let kinds: Vec<usize> = loop {
+        let k: Vec<usize> = (0..FaultKind::NAMES.len())
+            .filter(|_| rng.random_bool(0.5))
+            .collect();
+        if !k.is_empty() {
+            break k;
+        }
+    };
+    let minutes = d as f64 / (60 * SECS) as f64;
+    let max_faults = (intensity * minutes).ceil().max(1.0) as u32;
+    let wanted = rng.random_range(0..=max_faults);
+    let mut faults: Vec<FaultDef> = Vec::new();
+    for _ in 0..wanted {
+        for _attempt in 0..20 {
+            let kind = kinds[rng.random_range(0..kinds.len())];
+            let f = fault(&mut rng, &s, kind, safe);
+            let Some(f) = f else { continue };
+            if !safe || fits(&f, &faults) {
+                faults.push(f);
+                break;
+            }
+        }
+    }
+    faults.sort_by_key(|f| f.at);
+    s.faults = faults;
+    s
+}
+
+/// One random fault of kind `NAMES[kind]`, or `None` when it cannot fit in
+/// the run.
+fn fault(rng: &mut ChaCha8Rng, s: &Scenario, kind: usize, safe: bool) -> Option<FaultDef> {
+    let site = Some(rng.random_range(0..s.sites.len()));
+    let span = |rng: &mut ChaCha8Rng, lo: Nanos, hi: Nanos| ms(log_uniform(rng, lo, hi));
+    let (site, kind, length) = match FaultKind::NAMES[kind] {
+        "down" => (site, FaultKind::Down, span(rng, SECS, 60 * SECS)),
+        "partition" => (site, FaultKind::Partition, span(rng, SECS, 60 * SECS)),
+        "hang" => (site, FaultKind::Hang, span(rng, SECS, 60 * SECS)),
+        "slow" => {
+            let max = if rng.random_bool(0.5) {
+                400 * MILLIS
+            } else {
+                3 * SECS
+            };
+            (
+                site,
+                FaultKind::Slow(tail_latency(rng, max)),
+                span(rng, 5 * SECS, 60 * SECS),
+            )
+        }
+        "errors" => {
+            let rate = [0.1, 0.3, 0.5, 1.0][rng.random_range(0..4)];
+            (
+                site,
+                FaultKind::Errors { rate },
+                span(rng, 2 * SECS, 60 * SECS),
+            )
+        }
+        "restart" => {
+            let length = if rng.random_bool(0.5) {
+                0
+            } else {
+                span(rng, SECS, 20 * SECS)
+            };
+            (site, FaultKind::Restart, length)
+        }
+        "stream_loss" => (
+            site,
+            FaultKind::StreamLoss {
+                camera: rng.random_range(0..s.cameras.len()),
+            },
+            span(rng, 2 * SECS, 60 * SECS),
+        ),
+        "token_expiry" => (site, FaultKind::TokenExpiry, 0),
+        _ => {
+            // Safe worlds keep crashes well inside the renewal margin.
+            let max = if safe { 20 * SECS } else { 90 * SECS };
+            (None, FaultKind::EngineCrash, span(rng, SECS, max))
+        }
+    };
+    if length >= s.duration {
+        return None;
+    }
+    let at = ms(rng.random_range(0..s.duration - length));
+    Some(FaultDef {
+        site,
+        kind,
+        at,
+        duration: length,
+    })
+}

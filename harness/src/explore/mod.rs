@@ -1,0 +1,279 @@
+//! The explorer: random fault schedules against the real engine, in virtual
+//! time, shrunk to a reproducer when a guarantee breaks (swarm testing in
+//! the spirit of FoundationDB's simulation and TigerBeetle's VOPR).
+//!
+//! [`explore`] draws `runs` worlds from a base scenario ([`generate`]),
+//! world `i` from seed `derive_seed(seed, i)`, runs them on all cores
+//! ([`parallel`]), and for each distinct violated guarantee key shrinks the
+//! first (lowest-index) violating world ([`shrink`]). Findings depend only
+//! on the base, the knobs and the seed — never on the thread count. The
+//! binary writes each minimal world as a scenario file ([`write`]) next to
+//! the report of its run.
+//!
+//! A violation is a guarantee that failed on a measured figure; a metric
+//! without samples (a world without faults has no recovery) is not one.
+//! An engine panic or a run error is a violation too (keys [`PANIC`] and
+//! [`RUN_ERROR`]).
+
+pub mod generate;
+pub mod parallel;
+pub mod shrink;
+pub mod write;
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use engine::core::Sabotage;
+use sim::world::{derive_seed, World};
+
+pub use generate::{FaultRule, Knobs};
+pub use write::{to_toml, WriteError};
+
+use crate::build;
+use crate::metrics::{self, MetricsConfig};
+use crate::report::{Report, ReportMeta};
+use crate::runner::{self, RunError, RunOptions};
+use crate::scenario::Scenario;
+use crate::verdict::{self, Verdict};
+
+/// Violation key of a world whose run panicked.
+pub const PANIC: &str = "panic";
+/// Violation key of a world whose metrics could not be computed.
+pub const RUN_ERROR: &str = "run_error";
+
+/// What to explore.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Worlds to try.
+    pub runs: u64,
+    /// The explorer seed; world `i` gets `derive_seed(seed, i)`.
+    pub seed: u64,
+    /// Worker threads (≥ 1).
+    pub threads: usize,
+    pub knobs: Knobs,
+    /// Planted engine bugs (tests of the explorer only).
+    pub sabotage: Sabotage,
+    /// Runs the shrinker may spend per finding.
+    pub shrink_budget: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            runs: 1000,
+            seed: 1,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            knobs: Knobs::default(),
+            sabotage: Sabotage::default(),
+            shrink_budget: 3000,
+        }
+    }
+}
+
+/// The outcome of checking one world.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Check {
+    /// Keys of the guarantees violated, in guarantee order.
+    pub violations: Vec<String>,
+    /// Simulation steps.
+    pub steps: u64,
+}
+
+/// Runs `s` in virtual time (with `sabotage` planted) and lists the
+/// guarantees it violates. Panics of the engine or simulator are caught.
+pub fn check(s: &Scenario, sabotage: Sabotage) -> Check {
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        let mut cfg = build::world_config(s);
+        cfg.sabotage = sabotage;
+        let outcome = World::new(cfg).run();
+        let m = metrics::compute(
+            &outcome.record,
+            &MetricsConfig {
+                orphan_grace: s.orphan_grace,
+            },
+        );
+        (m, outcome.steps)
+    }));
+    match run {
+        Ok((Ok(m), steps)) => Check {
+            violations: verdict::evaluate(&s.guarantees, &m)
+                .into_iter()
+                .filter(is_violation)
+                .map(|v| v.key)
+                .collect(),
+            steps,
+        },
+        Ok((Err(_), steps)) => Check {
+            violations: vec![RUN_ERROR.to_string()],
+            steps,
+        },
+        Err(_) => Check {
+            violations: vec![PANIC.to_string()],
+            steps: 0,
+        },
+    }
+}
+
+/// A guarantee that failed on a measured figure (not for lack of samples).
+pub fn is_violation(v: &Verdict) -> bool {
+    !v.passed && v.measured.is_some()
+}
+
+/// The full report of `s` (with `sabotage` planted): what `dualrec run`
+/// writes for it. Without sabotage this is exactly [`runner::run_virtual`].
+pub fn report(s: &Scenario, sabotage: Sabotage) -> Result<Report, RunError> {
+    if !sabotage.any() {
+        return runner::run_virtual(s, &RunOptions::default()).map(|o| o.report);
+    }
+    let mut cfg = build::world_config(s);
+    cfg.sabotage = sabotage;
+    let outcome = World::new(cfg).run();
+    let m = metrics::compute(
+        &outcome.record,
+        &MetricsConfig {
+            orphan_grace: s.orphan_grace,
+        },
+    )
+    .map_err(|source| RunError::Metrics {
+        scenario: s.name.clone(),
+        source,
+    })?;
+    let verdicts = verdict::evaluate(&s.guarantees, &m);
+    let meta = ReportMeta {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        seed: s.seed,
+        tags: s.tags.clone(),
+        duration_ns: s.duration,
+        settle_ns: s.settle,
+        mode: "virtual".into(),
+    };
+    Ok(Report::build(meta, &outcome.record, &m, verdicts))
+}
+
+/// One distinct violation, shrunk.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The guarantee key violated (or [`PANIC`], [`RUN_ERROR`]).
+    pub key: String,
+    /// The first world that violated it, and its seed.
+    pub first_run: u64,
+    pub world_seed: u64,
+    /// How many worlds violated it.
+    pub count: u64,
+    /// The world as generated.
+    pub original: Scenario,
+    /// The shrunk world: it still violates `key`, and states only that
+    /// guarantee (all of the explorer's for a panic or run error).
+    pub minimal: Scenario,
+    /// Runs the shrinker spent.
+    pub shrink_runs: usize,
+}
+
+/// What an exploration found.
+#[derive(Debug, Clone)]
+pub struct Exploration {
+    pub runs: u64,
+    /// Worlds with at least one violation.
+    pub violating_runs: u64,
+    /// Simulation steps over all worlds.
+    pub steps: u64,
+    /// Wall-clock seconds of the exploring (without shrinking).
+    pub explore_seconds: f64,
+    pub shrink_seconds: f64,
+    /// One per distinct key, in order of first appearance.
+    pub findings: Vec<Finding>,
+}
+
+impl Exploration {
+    /// Worlds per wall-clock second.
+    pub fn runs_per_second(&self) -> f64 {
+        self.runs as f64 / self.explore_seconds.max(1e-9)
+    }
+}
+
+/// The seed of world `index`.
+pub fn world_seed(seed: u64, index: u64) -> u64 {
+    derive_seed(seed, index)
+}
+
+/// World `index` of an exploration.
+pub fn world(base: &Scenario, cfg: &Config, index: u64) -> Scenario {
+    generate::world(base, &cfg.knobs, world_seed(cfg.seed, index), index)
+}
+
+/// Explores; `progress` is told how many worlds are done (from workers).
+pub fn explore<P: Fn(u64) + Sync>(base: &Scenario, cfg: &Config, progress: P) -> Exploration {
+    let started = Instant::now();
+    let checks = parallel::map_indexed(
+        cfg.runs,
+        cfg.threads,
+        |i| check(&world(base, cfg, i), cfg.sabotage),
+        progress,
+    );
+    let explore_seconds = started.elapsed().as_secs_f64();
+
+    // First world and count per key, in order of first appearance.
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut violating_runs = 0;
+    for (i, c) in checks.iter().enumerate() {
+        violating_runs += u64::from(!c.violations.is_empty());
+        for k in &c.violations {
+            let e = seen.entry(k.clone()).or_insert_with(|| {
+                order.push(k.clone());
+                (i as u64, 0)
+            });
+            e.1 += 1;
+        }
+    }
+
+    let started = Instant::now();
+    let findings = parallel::map_indexed(
+        order.len() as u64,
+        cfg.threads,
+        |n| {
+            let key = &order[n as usize];
+            let (first_run, count) = seen[key];
+            let original = world(base, cfg, first_run);
+            let mut focused = original.clone();
+            if key != PANIC && key != RUN_ERROR {
+                focused.guarantees.retain(|g| &g.key == key);
+            }
+            let shrunk = shrink::shrink(&focused, key, cfg.sabotage, cfg.shrink_budget);
+            let mut minimal = shrunk.scenario;
+            let n = n + 1;
+            minimal.name = format!("explore-{n}-{key}");
+            minimal.description = format!(
+                "Found by `dualrec explore` from `{}` with seed {} in world {first_run} \
+                 (world seed {}), then shrunk in {} runs: `{key}` is violated.",
+                base.name,
+                cfg.seed,
+                world_seed(cfg.seed, first_run),
+                shrunk.runs
+            );
+            Finding {
+                key: key.clone(),
+                first_run,
+                world_seed: world_seed(cfg.seed, first_run),
+                count,
+                original,
+                minimal,
+                shrink_runs: shrunk.runs,
+            }
+        },
+        |_| {},
+    );
+    Exploration {
+        runs: cfg.runs,
+        violating_runs,
+        steps: checks.iter().map(|c| c.steps).sum(),
+        explore_seconds,
+        shrink_seconds: started.elapsed().as_secs_f64(),
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,529 @@
+//! `report.html`: one self-contained page per run ([`report_html`]) and per
+//! suite ([`suite_html`]).
+//!
+//! Self-contained means: inline CSS, plots as inline SVG drawn by plotters
+//! ([`super::plots`], [`super::timeline`]), system fonts only, no network
+//! request of any kind. The only script is a few inline lines that record
+//! JavaScript errors into `#render-status` (`data-errors="N"`), so that a
+//! headless browser check can assert the page rendered cleanly; the page
+//! does not need it.
+//!
+//! Order, for a reader with a minute: the verdict (every guarantee with its
+//! threshold, the measured figure, pass/fail and by how much), the
+//! scenario (description, seed, the exact replay command), then the
+//! distributions (HDR percentile curves per site with a log-scaled tail,
+//! histograms of site and union gaps), the worst sessions with their
+//! timelines, and finally the full statistics table.
+//!
+//! The output is a pure function of the report: re-rendering a stored
+//! `report.json` gives the same bytes.
+
+use std::fmt::Write as _;
+
+use hdrhistogram::Histogram;
+
+use super::merge::SuiteReport;
+use super::plots::{decode, gap_histogram_svg, percentile_svg};
+use super::timeline::{self, colour};
+use super::{headline, HistogramBlob, Report, StatRow};
+use crate::verdict::format_duration;
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  margin: 0 auto; max-width: 1240px; padding: 16px 24px 48px; color: #1d2330; background: #fff; line-height: 1.4; }
+h1 { font-size: 1.5rem; margin: 0.2em 0; }
+h2 { font-size: 1.2rem; margin-top: 2em; border-bottom: 1px solid #dde; padding-bottom: 0.2em; }
+h3 { font-size: 1rem; margin: 1.2em 0 0.3em; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
+pre.replay { background: #f4f6fa; border: 1px solid #dde; padding: 8px 12px; overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92rem; }
+th, td { border: 1px solid #dde; padding: 4px 9px; text-align: left; vertical-align: top; }
+th { background: #f4f6fa; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.fail td { background: #fff1f0; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 4px; font-weight: 700; color: #fff; }
+.pass { background: #1e8e3e; } .fail { background: #c5221f; }
+td .badge { font-size: 0.85em; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0.6em 0; }
+dl.meta dt { color: #5a6275; } dl.meta dd { margin: 0; }
+.plots { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; } figcaption { font-size: 0.85rem; color: #5a6275; }
+svg { max-width: 100%; height: auto; }
+.legend span { display: inline-block; margin-right: 14px; font-size: 0.85rem; }
+.legend i { display: inline-block; width: 14px; height: 10px; margin-right: 4px; vertical-align: middle; }
+.muted { color: #5a6275; }
+#render-status { font-size: 0.75rem; color: #8a90a0; }
+"#;
+
+/// Records script errors into `#render-status` for headless checks.
+const ERROR_PROBE: &str = "<script>window.__dualrecErrors=[];\
+window.addEventListener('error',function(e){window.__dualrecErrors.push(String(e.message));});\
+(function(){var ce=console.error;console.error=function(){window.__dualrecErrors.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments);};})();\
+window.addEventListener('load',function(){var s=document.getElementById('render-status');if(!s){return;}\
+var n=window.__dualrecErrors.length;s.setAttribute('data-errors',String(n));\
+s.textContent=n?('script errors: '+window.__dualrecErrors.join('; ')):'rendered without script errors';});</script>";
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn badge(passed: bool) -> &'static str {
+    if passed {
+        "<span class=\"badge pass\">PASS</span>"
+    } else {
+        "<span class=\"badge fail\">FAIL</span>"
+    }
+}
+
+fn page_start(out: &mut String, title: &str) {
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(out, "<title>{}</title>", esc(title));
+    let _ = writeln!(out, "{ERROR_PROBE}\n<style>{CSS}</style>\n</head>\n<body>");
+}
+
+fn page_end(out: &mut String, schema: &str) {
+    let _ = writeln!(
+        out,
+        "<footer><p class=\"muted\">Generated by dualrec {} from <code>{}</code>. \
+         <span id=\"render-status\" data-errors=\"\">(scripts not run)</span></p></footer>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION"),
+        esc(schema)
+    );
+}
+
+fn verdict_table(out: &mut String, report: &Report, with_scenario: bool) {
+    out.push_str("<table class=\"verdicts\">\n<thead><tr>");
+    if with_scenario {
+        out.push_str("<th>scenario</th>");
+    }
+    out.push_str("<th>guarantee</th><th>threshold</th><th>measured</th><th>result</th><th>margin</th></tr></thead>\n<tbody>\n");
+    verdict_rows(out, report, with_scenario);
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn verdict_rows(out: &mut String, report: &Report, with_scenario: bool) {
+    for v in &report.verdicts {
+        let _ = write!(
+            out,
+            "<tr class=\"{}\">",
+            if v.passed { "pass-row" } else { "fail" }
+        );
+        if with_scenario {
+            let _ = write!(
+                out,
+                "<td><a href=\"{0}/report.html\">{0}</a></td>",
+                esc(&report.scenario.name)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&v.key),
+            esc(&v.condition),
+            esc(&v.measured_text),
+            badge(v.passed),
+            esc(&v.margin_text)
+        );
+    }
+}
+
+fn decode_all(blobs: &[HistogramBlob]) -> Vec<(&HistogramBlob, Histogram<u64>)> {
+    blobs
+        .iter()
+        .filter_map(|b| match decode(b) {
+            Ok(h) => Some((b, h)),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        })
+        .collect()
+}
+
+fn find<'a>(
+    hists: &'a [(&HistogramBlob, Histogram<u64>)],
+    metric: &str,
+    site: Option<&str>,
+) -> Option<&'a Histogram<u64>> {
+    hists
+        .iter()
+        .find(|(b, _)| b.metric == metric && b.site.as_deref() == site)
+        .map(|(_, h)| h)
+}
+
+const PLOT: (u32, u32) = (600, 340);
+
+fn figure(out: &mut String, svg: &str, caption: &str) {
+    if svg.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<figure class=\"plot\">{svg}<figcaption>{}</figcaption></figure>",
+        esc(caption)
+    );
+}
+
+/// Percentile curves and gap histograms of a set of histograms.
+fn distribution_sections(out: &mut String, blobs: &[HistogramBlob], sites: &[String]) {
+    let hists = decode_all(blobs);
+    out.push_str("<section id=\"distributions\">\n<h2>Latency and skew</h2>\n");
+    out.push_str("<p class=\"muted\">HDR percentile curves: the x axis is 1/(1 − percentile) on a log scale, so the tail (99%, 99.9%, …) gets as much room as the median.</p>\n<div class=\"plots\">\n");
+    let per_site = |metric: &str, extra: Option<(&str, &str)>| {
+        let mut series: Vec<(String, &Histogram<u64>)> = sites
+            .iter()
+            .filter_map(|s| find(&hists, metric, Some(s)).map(|h| (s.clone(), h)))
+            .collect();
+        if let Some((m, label)) = extra {
+            if let Some(h) = find(&hists, m, None) {
+                series.push((label.to_string(), h));
+            }
+        }
+        series
+    };
+    let charts: [(&str, Vec<(String, &Histogram<u64>)>, &str); 4] = [
+        (
+            "Start latency (click → manually recording)",
+            per_site("start_latency", Some(("dual_start_latency", "dual start (all sites)"))),
+            "start_latency per site, and dual_start_latency (the slowest site of each session)",
+        ),
+        (
+            "Stop latency (click → stopped)",
+            per_site("stop_latency", None),
+            "stop_latency per site",
+        ),
+        (
+            "Skew between sites",
+            ["start_skew", "stop_skew"]
+                .iter()
+                .filter_map(|m| find(&hists, m, None).map(|h| (m.to_string(), h)))
+                .collect(),
+            "start_skew and stop_skew: max − min over sites",
+        ),
+        (
+            "Recovery time (fault end → recording again)",
+            per_site("recovery_time", None),
+            "recovery_time per site",
+        ),
+    ];
+    let mut drawn = 0;
+    for (title, series, caption) in &charts {
+        let svg = percentile_svg(title, series, PLOT);
+        if !svg.is_empty() {
+            drawn += 1;
+        }
+        figure(out, &svg, caption);
+    }
+    if drawn == 0 {
+        out.push_str("<p class=\"muted\">No latency samples.</p>\n");
+    }
+    out.push_str("</div>\n<h2>Gaps</h2>\n<div class=\"plots\">\n");
+    let mut gaps: Vec<(String, &Histogram<u64>)> = sites
+        .iter()
+        .filter_map(|s| find(&hists, "site_gap", Some(s)).map(|h| (format!("site_gap.{s}"), h)))
+        .collect();
+    if let Some(h) = find(&hists, "union_gap", None) {
+        gaps.push(("union_gap (the evidence gap)".to_string(), h));
+    }
+    for (label, h) in gaps {
+        if h.is_empty() {
+            let _ = writeln!(out, "<p class=\"muted\">{}: no samples.</p>", esc(&label));
+            continue;
+        }
+        let caption = format!(
+            "{label}: {} sessions, largest {}",
+            h.len(),
+            format_duration(h.max().saturating_mul(1_000))
+        );
+        figure(out, &gap_histogram_svg(&label, h, PLOT), &caption);
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
+fn opt_d(v: Option<u64>) -> String {
+    v.map_or_else(|| "—".to_string(), format_duration)
+}
+
+fn stats_table(out: &mut String, stats: &[StatRow]) {
+    out.push_str("<table class=\"stats\">\n<thead><tr><th>metric</th><th>site</th><th>count</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>mean</th></tr></thead>\n<tbody>\n");
+    for r in stats {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td>",
+            esc(&r.metric),
+            esc(r.site.as_deref().unwrap_or("all")),
+            r.count
+        );
+        for v in [
+            r.min_ns, r.p50_ns, r.p90_ns, r.p99_ns, r.p999_ns, r.max_ns, r.mean_ns,
+        ] {
+            let _ = write!(out, "<td class=\"num\">{}</td>", opt_d(v));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn legend(out: &mut String) {
+    let item = |c: plotters::style::RGBColor, alpha: f64, label: &str| {
+        format!(
+            "<span><i style=\"background: rgba({},{},{},{alpha})\"></i>{label}</span>",
+            c.0, c.1, c.2
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"legend\">{}{}{}{}{}{}{}</p>",
+        item(colour::INTENT, 0.85, "intent window"),
+        item(colour::MANUAL, 0.85, "manual recording on"),
+        item(colour::FOOTAGE, 0.85, "footage written"),
+        item(colour::FAULT, 0.25, "site fault"),
+        item(colour::ENGINE_FAULT, 0.25, "engine crash"),
+        item(colour::START, 1.0, "start click"),
+        item(colour::STOP, 1.0, "stop click"),
+    );
+}
+
+fn worst_sessions(out: &mut String, report: &Report) {
+    out.push_str("<section id=\"worst-sessions\">\n<h2>Worst sessions</h2>\n");
+    if report.worst_sessions.is_empty() {
+        out.push_str("<p class=\"muted\">No sessions.</p>\n</section>\n");
+        return;
+    }
+    out.push_str("<p class=\"muted\">Ordered by union gap, then dual-start latency (a site that never started ranks worst), then orphan time.</p>\n");
+    out.push_str("<table>\n<thead><tr><th>#</th><th>camera</th><th>start</th><th>stop</th><th>union gap</th><th>dual start</th><th>start skew</th><th>worst orphan</th>");
+    for s in &report.sites {
+        let _ = write!(out, "<th>{} gap</th>", esc(s));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (i, s) in report.worst_sessions.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"#timeline-{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            i + 1,
+            i + 1,
+            esc(&s.camera),
+            format_duration(s.start_ns),
+            format_duration(s.stop_ns),
+            if s.open_ended { " (open)" } else { "" },
+            format_duration(s.union_gap_ns),
+            s.dual_start_latency_ns
+                .map_or_else(|| "not started".to_string(), format_duration),
+            opt_d(s.start_skew_ns),
+            format_duration(s.worst_orphan_ns()),
+        );
+        for site in &s.sites {
+            let _ = write!(out, "<td class=\"num\">{}</td>", opt_d(site.site_gap_ns));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if !report.timelines.is_empty() {
+        out.push_str("<h3>Timelines</h3>\n");
+        legend(out);
+    }
+    for (i, t) in report.timelines.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<figure class=\"timeline\" id=\"timeline-{}\"><figcaption>#{} {} — session {} → {}{}, shown {} → {}</figcaption>",
+            i + 1,
+            i + 1,
+            esc(&t.camera),
+            format_duration(t.start_ns),
+            format_duration(t.stop_ns),
+            if t.open_ended { " (open at the end)" } else { "" },
+            format_duration(t.from_ns),
+            format_duration(t.to_ns),
+        );
+        out.push_str(&timeline::timeline_svg(t, 1180));
+        out.push_str("</figure>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// The page of one scenario run.
+pub fn report_html(report: &Report) -> String {
+    let mut out = String::new();
+    page_start(&mut out, &format!("{} — dualrec", headline(report)));
+    let held = report.verdicts.iter().filter(|v| v.passed).count();
+    let _ = writeln!(
+        out,
+        "<header>\n<h1>{} {}</h1>\n<p class=\"summary\">{held} of {} guarantees hold · seed {} · {} sessions ({} open-ended) · {} cameras · sites {}</p>\n</header>",
+        badge(report.passed),
+        esc(&report.scenario.name),
+        report.verdicts.len(),
+        report.scenario.seed,
+        report.sessions.total,
+        report.sessions.open_ended,
+        report.cameras,
+        esc(&report.sites.join(", ")),
+    );
+    out.push_str("<section id=\"verdict\">\n<h2>Verdict</h2>\n");
+    if report.verdicts.is_empty() {
+        out.push_str("<p>No guarantees stated.</p>\n");
+    }
+    verdict_table(&mut out, report, false);
+    if !report.lost_intents.is_empty() {
+        out.push_str("<p><strong>Lost intents</strong> (final state disagrees with the last click):</p>\n<ul>\n");
+        for l in &report.lost_intents {
+            let _ = writeln!(
+                out,
+                "<li>{} — wanted {}, differs on {}</li>",
+                esc(&l.camera),
+                if l.intent_recording { "recording" } else { "stopped" },
+                esc(&l.sites.join(", "))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n<section id=\"scenario\">\n<h2>Scenario</h2>\n");
+    if !report.scenario.description.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", esc(&report.scenario.description));
+    }
+    let _ = writeln!(
+        out,
+        "<dl class=\"meta\"><dt>seed</dt><dd>{}</dd><dt>duration</dt><dd>{} (+ {} settle)</dd><dt>mode</dt><dd>{}</dd><dt>tags</dt><dd>{}</dd><dt>faults</dt><dd>{}</dd><dt>orphan grace</dt><dd>{}</dd></dl>",
+        report.scenario.seed,
+        format_duration(report.scenario.duration_ns),
+        format_duration(report.scenario.settle_ns),
+        esc(&report.scenario.mode),
+        esc(&report.scenario.tags.join(", ")),
+        report.faults.len(),
+        format_duration(report.orphan_grace_ns),
+    );
+    let _ = writeln!(
+        out,
+        "<p>Replay this exact run:</p>\n<pre class=\"replay\"><code>{}</code></pre>",
+        esc(&report.replay_command())
+    );
+    if !report.faults.is_empty() {
+        out.push_str("<table>\n<thead><tr><th>fault</th><th>site</th><th>camera</th><th>from</th><th>to</th></tr></thead>\n<tbody>\n");
+        for f in &report.faults {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&f.kind),
+                esc(f.site.as_deref().unwrap_or("(engine)")),
+                esc(f.camera.as_deref().unwrap_or("all")),
+                format_duration(f.start_ns),
+                format_duration(f.end_ns)
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    out.push_str("</section>\n");
+    distribution_sections(&mut out, &report.histograms, &report.sites);
+    worst_sessions(&mut out, report);
+    out.push_str("<section id=\"statistics\">\n<h2>Statistics</h2>\n");
+    stats_table(&mut out, &report.stats);
+    out.push_str("</section>\n");
+    page_end(&mut out, &report.schema);
+    out
+}
+
+/// The page of a suite: every scenario's verdict, links to the scenario
+/// pages (`<name>/report.html`), and the distributions over the whole suite.
+pub fn suite_html(suite: &SuiteReport) -> String {
+    let t = &suite.totals;
+    let mut out = String::new();
+    let title = format!(
+        "{} suite{}: {}/{} scenarios passed — dualrec",
+        if suite.passed { "PASS" } else { "FAIL" },
+        suite
+            .shard
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (shard {s})")),
+        t.scenarios_passed,
+        t.scenarios
+    );
+    page_start(&mut out, &title);
+    let _ = writeln!(
+        out,
+        "<header>\n<h1>{} dualrec suite{}</h1>\n<p class=\"summary\">{} of {} scenarios passed · {} of {} guarantees hold · {} sessions</p>\n</header>",
+        badge(suite.passed),
+        suite
+            .shard
+            .as_ref()
+            .map_or(String::new(), |s| format!(", shard {}", esc(s))),
+        t.scenarios_passed,
+        t.scenarios,
+        t.guarantees - t.guarantees_failed,
+        t.guarantees,
+        t.sessions
+    );
+    out.push_str("<section id=\"verdict\">\n<h2>Verdict</h2>\n");
+    out.push_str("<table class=\"scenarios\">\n<thead><tr><th>scenario</th><th>result</th><th>guarantees</th><th>seed</th><th>sessions</th><th>description</th></tr></thead>\n<tbody>\n");
+    for r in &suite.reports {
+        let held = r.verdicts.iter().filter(|v| v.passed).count();
+        let _ = writeln!(
+            out,
+            "<tr class=\"{}\"><td><a href=\"{1}/report.html\">{1}</a></td><td>{2}</td><td class=\"num\">{held}/{3}</td><td class=\"num\">{4}</td><td class=\"num\">{5}</td><td>{6}</td></tr>",
+            if r.passed { "pass-row" } else { "fail" },
+            esc(&r.scenario.name),
+            badge(r.passed),
+            r.verdicts.len(),
+            r.scenario.seed,
+            r.sessions.total,
+            esc(&r.scenario.description),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    let verdict_head = "<table class=\"verdicts\">\n<thead><tr><th>scenario</th><th>guarantee</th><th>threshold</th><th>measured</th><th>result</th><th>margin</th></tr></thead>\n<tbody>\n";
+    let failures: Vec<&Report> = suite.failures().collect();
+    if !failures.is_empty() {
+        out.push_str("<h3>Failed guarantees</h3>\n");
+        out.push_str(verdict_head);
+        for r in &failures {
+            let only_failed = Report {
+                verdicts: r.failures().cloned().collect(),
+                ..(*r).clone()
+            };
+            verdict_rows(&mut out, &only_failed, true);
+        }
+        out.push_str("</tbody>\n</table>\n<p>Replay the failures:</p>\n<pre class=\"replay\"><code>");
+        for r in &failures {
+            let _ = writeln!(out, "{}", esc(&r.replay_command()));
+        }
+        out.push_str("</code></pre>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<details{}><summary>Every guarantee ({})</summary>",
+        if failures.is_empty() { "" } else { " open" },
+        t.guarantees
+    );
+    out.push_str(verdict_head);
+    for r in &suite.reports {
+        verdict_rows(&mut out, r, true);
+    }
+    out.push_str("</tbody>\n</table>\n</details>\n</section>\n");
+    let mut sites: Vec<String> = suite
+        .aggregate
+        .histograms
+        .iter()
+        .filter_map(|b| b.site.clone())
+        .collect();
+    sites.sort();
+    sites.dedup();
+    out.push_str("<p class=\"muted\">Distributions below are over every scenario of the suite, merged exactly from the scenarios' histograms; sites are matched by name.</p>\n");
+    distribution_sections(&mut out, &suite.aggregate.histograms, &sites);
+    out.push_str("<section id=\"statistics\">\n<h2>Statistics over the suite</h2>\n");
+    stats_table(&mut out, &suite.aggregate.stats);
+    out.push_str("</section>\n");
+    page_end(&mut out, &suite.schema);
+    out
+}

@@ -1,0 +1,229 @@
+//! `dualrec explore FILE --runs N`: random fault schedules from a base
+//! scenario, on every core, each violation shrunk and written as a scenario
+//! file (plus the report of its run). Exit 0 when nothing was found, 1 when
+//! a guarantee was violated, 2 on bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use clap::Args;
+use harness::explore::{self, Config, Exploration, FaultRule, Knobs};
+use harness::scenario::{self, Scenario};
+
+use crate::Outcome;
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The base scenario: its sites, cameras, duration, policy and (the
+    /// fault-proof part of) its guarantees.
+    file: PathBuf,
+    /// Worlds to generate and run.
+    #[arg(long, default_value_t = 1000)]
+    runs: u64,
+    /// Explorer seed; the same seed finds the same violations.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads (default: every core). Does not change the findings.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Scales the number of faults, sessions and click races.
+    #[arg(long, default_value_t = 1.0)]
+    intensity: f64,
+    /// Drop the "at least one site healthy at every instant" rule: every
+    /// site may be out at once. Only `lost_intents.count == 0` (which
+    /// includes orphans left after the settle period) is checked then.
+    #[arg(long, alias = "unsafe-faults")]
+    allow_total_outage: bool,
+    /// Shrinking budget: runs per finding.
+    #[arg(long, default_value_t = 3000)]
+    shrink_runs: usize,
+    /// Output folder (default: reports/explore-<time>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
+    let base = match scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(Outcome::InvalidInput);
+        }
+    };
+    if !(args.intensity.is_finite() && args.intensity > 0.0) {
+        eprintln!(
+            "--intensity is {}; expected a positive number like 1.0",
+            args.intensity
+        );
+        return Ok(Outcome::InvalidInput);
+    }
+    if args.runs == 0 || args.threads == Some(0) {
+        eprintln!("--runs and --threads must be at least 1");
+        return Ok(Outcome::InvalidInput);
+    }
+    let rule = if args.allow_total_outage {
+        FaultRule::AnyOutage
+    } else {
+        FaultRule::OneSiteHealthy
+    };
+    let cfg = Config {
+        runs: args.runs,
+        seed: args.seed,
+        threads: args.threads.unwrap_or_else(|| Config::default().threads),
+        knobs: Knobs {
+            intensity: args.intensity,
+            rule,
+        },
+        shrink_budget: args.shrink_runs,
+        ..Config::default()
+    };
+    let checked: Vec<String> = explore::generate::guarantees(&base, rule)
+        .iter()
+        .map(|g| format!("{} {}", g.key, g.condition))
+        .collect();
+    println!(
+        "exploring {} worlds from `{}` (seed {}, {} threads, intensity {}); rule: {}; checking {}",
+        cfg.runs,
+        base.name,
+        cfg.seed,
+        cfg.threads,
+        cfg.knobs.intensity,
+        match rule {
+            FaultRule::OneSiteHealthy => "one site healthy at every instant",
+            FaultRule::AnyOutage => "any outage (all sites may fail at once)",
+        },
+        checked.join(", ")
+    );
+
+    let tenth = AtomicU64::new(0);
+    let runs = cfg.runs;
+    let result = explore::explore(&base, &cfg, |done| {
+        let t = done * 10 / runs;
+        if t > tenth.fetch_max(t, Ordering::Relaxed) && t < 10 {
+            eprintln!("  {done}/{runs} worlds");
+        }
+    });
+
+    let dir = args.out.unwrap_or_else(|| super::default_out_dir("explore"));
+    let written = write(&dir, &base, &cfg, &result)?;
+    print_summary(&result, &cfg, &written, &dir);
+    Ok(if result.findings.is_empty() {
+        Outcome::Passed
+    } else {
+        Outcome::GuaranteeFailed
+    })
+}
+
+/// Writes each finding's minimal scenario (checked to parse back to the
+/// same scenario), its original world, its report, and `explore.json`.
+fn write(
+    dir: &Path,
+    base: &Scenario,
+    cfg: &Config,
+    result: &Exploration,
+) -> anyhow::Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut summary = Vec::new();
+    for f in &result.findings {
+        let stem = f.minimal.name.clone();
+        let path = dir.join(format!("{stem}.toml"));
+        let text = explore::to_toml(&f.minimal)?;
+        let back = scenario::parse(&text, &path.display().to_string())
+            .with_context(|| format!("the written reproducer {} does not parse", path.display()))?;
+        anyhow::ensure!(
+            back == f.minimal,
+            "the written reproducer {} does not read back as the same scenario",
+            path.display()
+        );
+        fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        let original = dir.join(format!("{stem}.original.toml"));
+        fs::write(&original, explore::to_toml(&f.original)?)
+            .with_context(|| format!("writing {}", original.display()))?;
+        let report = explore::report(&f.minimal, cfg.sabotage)?;
+        let run_dir = dir.join(&stem);
+        fs::create_dir_all(&run_dir)
+            .with_context(|| format!("creating {}", run_dir.display()))?;
+        fs::write(
+            run_dir.join("report.json"),
+            harness::report::to_json(&report),
+        )
+        .with_context(|| format!("writing {}/report.json", run_dir.display()))?;
+        let verdict = report.verdicts.iter().find(|v| v.key == f.key);
+        summary.push(serde_json::json!({
+            "key": f.key,
+            "worlds": f.count,
+            "first_world": f.first_run,
+            "world_seed": f.world_seed,
+            "measured": verdict.map(|v| v.measured_text.clone()),
+            "condition": verdict.map(|v| v.condition.clone()),
+            "scenario": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "shrink_runs": f.shrink_runs,
+            "cameras": f.minimal.cameras.len(),
+            "faults": f.minimal.faults.len(),
+            "sessions": f.minimal.sessions.len(),
+            "clicks": f.minimal.clicks.len(),
+        }));
+        written.push(path);
+    }
+    let json = serde_json::json!({
+        "base": base.name,
+        "seed": cfg.seed,
+        "runs": result.runs,
+        "threads": cfg.threads,
+        "intensity": cfg.knobs.intensity,
+        "rule": match cfg.knobs.rule {
+            FaultRule::OneSiteHealthy => "one_site_healthy",
+            FaultRule::AnyOutage => "any_outage",
+        },
+        "violating_worlds": result.violating_runs,
+        "explore_seconds": result.explore_seconds,
+        "runs_per_second": result.runs_per_second(),
+        "findings": summary,
+    });
+    let path = dir.join("explore.json");
+    fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(written)
+}
+
+fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path) {
+    println!(
+        "tried {} worlds in {:.1} s: {:.0} worlds/s on {} threads ({:.2} M steps/s); {} violating worlds, {} distinct violations",
+        r.runs,
+        r.explore_seconds,
+        r.runs_per_second(),
+        cfg.threads,
+        r.steps as f64 / r.explore_seconds.max(1e-9) / 1e6,
+        r.violating_runs,
+        r.findings.len()
+    );
+    for (f, path) in r.findings.iter().zip(written) {
+        let m = &f.minimal;
+        println!(
+            "  {}: {} worlds, first world {} (seed {}); shrunk in {} runs to {} camera(s), {} session(s), {} click(s), {} fault(s), {}",
+            f.key,
+            f.count,
+            f.first_run,
+            f.world_seed,
+            f.shrink_runs,
+            m.cameras.len(),
+            m.sessions.len(),
+            m.clicks.len(),
+            m.faults.len(),
+            scenario::format_duration(m.duration),
+        );
+        println!("    reproduce: dualrec run {}", path.display());
+    }
+    if !r.findings.is_empty() || r.shrink_seconds > 0.0 {
+        println!(
+            "shrinking took {:.1} s; output in {}",
+            r.shrink_seconds,
+            dir.display()
+        );
+    } else {
+        println!("output in {}", dir.display());
+    }
+}

@@ -1,0 +1,38 @@
+//! Real-mode smoke runs: the same scenarios as in virtual time, on the wall
+//! clock (compressed by their `real_time_scale`), with in-process mock sites
+//! speaking SOAP over loopback HTTP and the tokio engine runtime. The three
+//! run in parallel to stay within a minute of wall time.
+
+use std::path::Path;
+
+use harness::runner::{run, Mode, RunOptions};
+
+fn run_real(name: &str) -> harness::runner::RunOutput {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let scenario = harness::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions { mode: Mode::Real, ..RunOptions::default() };
+    run(&scenario, &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn assert_holds(out: &harness::runner::RunOutput) {
+    assert_eq!(out.report.scenario.mode, "real");
+    assert!(out.report.passed, "{}", harness::report::summary_text(&out.report));
+}
+
+#[test]
+fn happy_path_in_real_time() {
+    let out = run_real("happy-path.toml");
+    assert_holds(&out);
+    // Something really happened over the wire.
+    assert!(out.metrics.sessions().len() > 20);
+}
+
+#[test]
+fn one_site_down_in_real_time() {
+    assert_holds(&run_real("primary-down-mid-session.toml"));
+}
+
+#[test]
+fn one_site_hanging_in_real_time() {
+    assert_holds(&run_real("hung-site.toml"));
+}

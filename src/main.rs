@@ -31,6 +31,8 @@ enum Command {
     Explore(cmd::explore::ExploreArgs),
     /// A standalone mock XProtect site.
     Recorder(cmd::recorder::RecorderArgs),
+    /// The mirroring engine as a service.
+    Engine(cmd::engine::EngineArgs),
     /// Merge or re-render reports.
     Report(cmd::report::ReportArgs),
 }
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Explore(args) => cmd::explore::run(args),
         Command::Recorder(args) => cmd::recorder::run(args),
+        Command::Engine(args) => cmd::engine::run(args),
         Command::Report(args) => cmd::report::run(args),
     };
     let outcome = outcome.unwrap_or_else(|e| {

@@ -8,15 +8,24 @@ use std::path::Path;
 use harness::runner::{run, Mode, RunOptions};
 
 fn run_real(name: &str) -> harness::runner::RunOutput {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     let scenario = harness::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let opts = RunOptions { mode: Mode::Real, ..RunOptions::default() };
+    let opts = RunOptions {
+        mode: Mode::Real,
+        ..RunOptions::default()
+    };
     run(&scenario, &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn assert_holds(out: &harness::runner::RunOutput) {
     assert_eq!(out.report.scenario.mode, "real");
-    assert!(out.report.passed, "{}", harness::report::summary_text(&out.report));
+    assert!(
+        out.report.passed,
+        "{}",
+        harness::report::summary_text(&out.report)
+    );
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn same_scenario_and_seed_give_a_byte_identical_report() {
         assert_eq!(a, b, "{name} is not reproducible");
         let other = RunOptions {
             seed: Some(s.seed + 1),
-            trace: false,
+            ..RunOptions::default()
         };
         let c = harness::report::to_json(&run_virtual(&s, &other).unwrap().report);
         assert_ne!(a, c, "{name}: a different seed should give a different run");
@@ -77,8 +77,8 @@ fn tracing_does_not_change_the_report() {
     let traced = run_virtual(
         &s,
         &RunOptions {
-            seed: None,
             trace: true,
+            ..RunOptions::default()
         },
     )
     .unwrap();

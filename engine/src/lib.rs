@@ -12,8 +12,8 @@
 //! must not re-implement any engine decision: they only carry commands and
 //! replies.
 
-pub mod core;
-pub mod runtime;
 pub mod config;
+pub mod core;
 pub mod journal;
+pub mod runtime;
 pub mod service;

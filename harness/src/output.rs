@@ -83,7 +83,10 @@ pub fn write_report_files(
         )?;
     }
     if which.html {
-        write(&dir.join("report.html"), report::report_html(report).as_bytes())?;
+        write(
+            &dir.join("report.html"),
+            report::report_html(report).as_bytes(),
+        )?;
     }
     Ok(())
 }
@@ -98,7 +101,10 @@ pub fn write_suite_files(
 ) -> Result<(), OutputError> {
     create_dir(dir)?;
     if which.json {
-        write(&dir.join("suite.json"), report::merge::suite_json(suite).as_bytes())?;
+        write(
+            &dir.join("suite.json"),
+            report::merge::suite_json(suite).as_bytes(),
+        )?;
     }
     if which.junit {
         write(
@@ -113,7 +119,10 @@ pub fn write_suite_files(
         )?;
     }
     if which.html {
-        write(&dir.join("report.html"), report::suite_html(suite).as_bytes())?;
+        write(
+            &dir.join("report.html"),
+            report::suite_html(suite).as_bytes(),
+        )?;
     }
     Ok(())
 }

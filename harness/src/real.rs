@@ -20,7 +20,9 @@ use engine::core::{CameraId, JournalEntry, Nanos, Policy};
 use engine::runtime::{Driver, EngineHandle, RuntimeEvent, SiteAuth, SiteEndpoint};
 use sim::intervals::{IntervalSet, Span};
 use sim::recorder::{RecorderConfig, SiteConfig};
-use sim::server::{recorder_path, FaultRequest, MockSite, MockSiteConfig, SiteClock, SiteFaultKind};
+use sim::server::{
+    recorder_path, FaultRequest, MockSite, MockSiteConfig, SiteClock, SiteFaultKind,
+};
 use sim::world::latency::LatencyDist;
 use sim::world::record::{ClickRecord, FaultWindow, RunRecord};
 use sim::world::{derive_seed, device_id, mirror_config};
@@ -70,10 +72,22 @@ fn scaled(ns: Nanos, scale: f64) -> Nanos {
 fn scale_dist(d: &LatencyDist, k: f64) -> LatencyDist {
     match d {
         LatencyDist::Fixed(v) => LatencyDist::Fixed(scaled(*v, k)),
-        LatencyDist::Uniform { min, max } => LatencyDist::Uniform { min: scaled(*min, k), max: scaled(*max, k) },
-        LatencyDist::Normal { mean, stddev } => LatencyDist::Normal { mean: scaled(*mean, k), stddev: scaled(*stddev, k) },
-        LatencyDist::LogNormal { median, p99 } => LatencyDist::LogNormal { median: scaled(*median, k), p99: scaled(*p99, k) },
-        LatencyDist::Pareto { scale, shape } => LatencyDist::Pareto { scale: scaled(*scale, k), shape: *shape },
+        LatencyDist::Uniform { min, max } => LatencyDist::Uniform {
+            min: scaled(*min, k),
+            max: scaled(*max, k),
+        },
+        LatencyDist::Normal { mean, stddev } => LatencyDist::Normal {
+            mean: scaled(*mean, k),
+            stddev: scaled(*stddev, k),
+        },
+        LatencyDist::LogNormal { median, p99 } => LatencyDist::LogNormal {
+            median: scaled(*median, k),
+            p99: scaled(*p99, k),
+        },
+        LatencyDist::Pareto { scale, shape } => LatencyDist::Pareto {
+            scale: scaled(*scale, k),
+            shape: *shape,
+        },
     }
 }
 
@@ -93,16 +107,26 @@ fn scale_policy(p: &Policy, k: f64) -> Policy {
 /// Runs `scenario` in real time (scaled by `real_time_scale`).
 pub fn run_real(scenario: &Scenario) -> Result<RealOutcome, RealError> {
     if let Some(reason) = &scenario.virtual_only {
-        return Err(RealError::VirtualOnly(scenario.name.clone(), reason.clone()));
+        return Err(RealError::VirtualOnly(
+            scenario.name.clone(),
+            reason.clone(),
+        ));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run(scenario))
 }
 
 async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     let k = s.real_time_scale.unwrap_or(1.0);
     let world = build::world_config(s);
-    let prebuffer_lead = s.sites.iter().map(|x| scaled(x.prebuffer, k)).max().unwrap_or(0);
+    let prebuffer_lead = s
+        .sites
+        .iter()
+        .map(|x| scaled(x.prebuffer, k))
+        .max()
+        .unwrap_or(0);
     // One clock for all sites, so their footage is comparable.
     let clock = SiteClock::start(Duration::from_nanos(prebuffer_lead));
 
@@ -131,7 +155,10 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         let addr = "127.0.0.1:0".parse().expect("a literal socket address");
         let site = MockSite::start(cfg, addr, None)
             .await
-            .map_err(|e| RealError::Site { site: def.name.clone(), reason: e.to_string() })?;
+            .map_err(|e| RealError::Site {
+                site: def.name.clone(),
+                reason: e.to_string(),
+            })?;
         sites.push(site);
     }
 
@@ -139,7 +166,11 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     let mut scaled_world = world.clone();
     scaled_world.policy = scale_policy(&world.policy, k);
     for site in &mut scaled_world.sites {
-        site.model.recorder.manual_recording_max = site.model.recorder.manual_recording_max.map(|m| scaled(m, k));
+        site.model.recorder.manual_recording_max = site
+            .model
+            .recorder
+            .manual_recording_max
+            .map(|m| scaled(m, k));
         site.model.recorder.prebuffer = scaled(site.model.recorder.prebuffer, k);
     }
     let mirror_cfg = mirror_config(&scaled_world);
@@ -160,8 +191,12 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         .collect();
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let start_engine = |incarnation: u64| -> Result<EngineHandle, RealError> {
-        let driver = Driver::new(mirror_cfg.clone(), endpoints.clone(), derive_seed(s.seed, 0xe + incarnation))
-            .map_err(|e| RealError::Engine(e.to_string()))?;
+        let driver = Driver::new(
+            mirror_cfg.clone(),
+            endpoints.clone(),
+            derive_seed(s.seed, 0xe + incarnation),
+        )
+        .map_err(|e| RealError::Engine(e.to_string()))?;
         Ok(driver.observer(events_tx.clone()).spawn())
     };
     let mut engine = Some(start_engine(0)?);
@@ -170,7 +205,15 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     // The schedule in written time.
     let mut schedule: Vec<(Nanos, Action)> = workload::clicks(s)
         .into_iter()
-        .map(|c| (c.at, Action::Click { camera: c.camera, recording: c.recording }))
+        .map(|c| {
+            (
+                c.at,
+                Action::Click {
+                    camera: c.camera,
+                    recording: c.recording,
+                },
+            )
+        })
         .collect();
     for (i, f) in s.faults.iter().enumerate() {
         schedule.push((f.at, Action::FaultStart(i)));
@@ -183,24 +226,35 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     let cameras: Vec<CameraId> = s.cameras.iter().map(CameraId::new).collect();
     let origin_model = clock.now();
     let origin = clock.instant(origin_model);
-    let to_written = |model: Nanos| -> Nanos { ((model.saturating_sub(origin_model)) as f64 / k).round() as Nanos };
+    let to_written = |model: Nanos| -> Nanos {
+        ((model.saturating_sub(origin_model)) as f64 / k).round() as Nanos
+    };
     let mut clicks = Vec::new();
     let mut journal: Vec<JournalEntry> = Vec::new();
     let mut pending: Vec<(usize, bool)> = Vec::new();
 
     let mut schedule = schedule.into_iter().peekable();
     while let Some((at, action)) = schedule.next() {
-        tokio::time::sleep_until(tokio::time::Instant::from_std(origin + Duration::from_nanos(scaled(at, k)))).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            origin + Duration::from_nanos(scaled(at, k)),
+        ))
+        .await;
         match action {
             Action::Click { camera, recording } => {
                 // Clicks of one instant go to the engine together, as a
                 // "record all" button would send them.
                 let mut burst = vec![(camera, recording)];
-                while let Some((_, Action::Click { camera, recording })) = schedule.next_if(|(t, a)| *t == at && matches!(a, Action::Click { .. })) {
+                while let Some((_, Action::Click { camera, recording })) =
+                    schedule.next_if(|(t, a)| *t == at && matches!(a, Action::Click { .. }))
+                {
                     burst.push((camera, recording));
                 }
                 let t = to_written(clock.now());
-                clicks.extend(burst.iter().map(|&(camera, recording)| ClickRecord { at: t, camera, recording }));
+                clicks.extend(burst.iter().map(|&(camera, recording)| ClickRecord {
+                    at: t,
+                    camera,
+                    recording,
+                }));
                 match &engine {
                     Some(e) => submit_burst(e, &cameras, burst, &mut journal).await,
                     None => pending.extend(burst),
@@ -223,9 +277,9 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
                     FaultKind::Errors { rate } => SiteFaultKind::Errors { rate: *rate },
                     FaultKind::Restart => SiteFaultKind::Restart,
                     FaultKind::TokenExpiry => SiteFaultKind::TokenExpiry,
-                    FaultKind::StreamLoss { camera } => {
-                        SiteFaultKind::StreamLoss { device: device_id(f.site.unwrap_or(0), *camera) }
-                    }
+                    FaultKind::StreamLoss { camera } => SiteFaultKind::StreamLoss {
+                        device: device_id(f.site.unwrap_or(0), *camera),
+                    },
                 };
                 let mut req = FaultRequest::new(kind);
                 if dur > 0 {
@@ -241,7 +295,9 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
                 incarnation += 1;
                 let e = start_engine(incarnation)?;
                 if e.restore(journal.clone()).await.is_err() {
-                    return Err(RealError::Engine("the restarted engine stopped at once".into()));
+                    return Err(RealError::Engine(
+                        "the restarted engine stopped at once".into(),
+                    ));
                 }
                 submit_burst(&e, &cameras, std::mem::take(&mut pending), &mut journal).await;
                 engine = Some(e);
@@ -250,7 +306,10 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     }
 
     // End of the scenario: heal everything, let the engine settle.
-    tokio::time::sleep_until(tokio::time::Instant::from_std(origin + Duration::from_nanos(scaled(s.duration, k)))).await;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(
+        origin + Duration::from_nanos(scaled(s.duration, k)),
+    ))
+    .await;
     let end_model = clock.now();
     for site in &sites {
         site.clear_faults().await;
@@ -262,7 +321,11 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     let settled_model = clock.now();
 
     let shift = |set: IntervalSet| -> IntervalSet {
-        IntervalSet::from_spans(set.spans().iter().map(|sp| Span::new(to_written(sp.start), to_written(sp.end))))
+        IntervalSet::from_spans(
+            set.spans()
+                .iter()
+                .map(|sp| Span::new(to_written(sp.start), to_written(sp.end))),
+        )
     };
     let mut manual = Vec::new();
     let mut footage = Vec::new();
@@ -316,33 +379,149 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         final_manual,
         faults,
     };
-    Ok(RealOutcome { record, events, origin, scale: k })
+    Ok(RealOutcome {
+        record,
+        events,
+        origin,
+        scale: k,
+    })
 }
 
-/// Sends clicks concurrently (so the engine can batch them) and journals
-/// what it acknowledged, in click order.
-async fn submit_burst(e: &EngineHandle, cameras: &[CameraId], burst: Vec<(usize, bool)>, journal: &mut Vec<JournalEntry>) {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, &(camera, recording)) in burst.iter().enumerate() {
-        let (e, id) = (e.clone(), cameras[camera].clone());
-        tasks.spawn(async move { (i, e.set_intent(&id, recording).await) });
+/// Sends clicks so the engine can batch them, keeping each camera's clicks
+/// in order: the burst goes out in waves in which a camera appears at most
+/// once (clicks within a wave are concurrent, waves are sequential).
+async fn submit_burst(
+    e: &EngineHandle,
+    cameras: &[CameraId],
+    burst: Vec<(usize, bool)>,
+    journal: &mut Vec<JournalEntry>,
+) {
+    let mut rest = burst;
+    while !rest.is_empty() {
+        let mut seen = std::collections::HashSet::new();
+        let (wave, later): (Vec<_>, Vec<_>) = rest
+            .into_iter()
+            .partition(|(camera, _)| seen.insert(*camera));
+        submit_wave(e, cameras, wave, journal).await;
+        rest = later;
     }
-    let mut results: Vec<_> = (0..burst.len()).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, r)) = joined {
-            results[i] = Some(r);
-        }
-    }
+}
+
+/// Sends one wave (distinct cameras) as one batch and journals what the
+/// engine acknowledged.
+async fn submit_wave(
+    e: &EngineHandle,
+    cameras: &[CameraId],
+    burst: Vec<(usize, bool)>,
+    journal: &mut Vec<JournalEntry>,
+) {
+    let intents = burst
+        .iter()
+        .map(|&(c, r)| (cameras[c].clone(), r))
+        .collect();
+    let Ok(results) = e.set_intents(intents).await else {
+        tracing::warn!("the engine stopped before accepting the clicks");
+        return;
+    };
     for ((camera, recording), result) in burst.into_iter().zip(results) {
         let id = &cameras[camera];
         match result {
-            Some(Ok(seq)) => {
-                if journal.iter().rev().find(|j| &j.camera == id).map(|j| j.seq) != Some(seq) {
-                    journal.push(JournalEntry { camera: id.clone(), seq, recording });
+            Ok(seq) => {
+                if journal
+                    .iter()
+                    .rev()
+                    .find(|j| &j.camera == id)
+                    .map(|j| j.seq)
+                    != Some(seq)
+                {
+                    journal.push(JournalEntry {
+                        camera: id.clone(),
+                        seq,
+                        recording,
+                    });
                 }
             }
-            Some(Err(err)) => tracing::warn!(camera = %id, error = %err, "click not accepted"),
-            None => tracing::warn!(camera = %id, "click task failed"),
+            Err(err) => tracing::warn!(camera = %id, error = %err, "click not accepted"),
         }
     }
+}
+
+/// Engine overhead of each start click, in nanoseconds: dual-start latency
+/// minus the slower site's own part of it (from the engine handing the Start
+/// to its HTTP task until the recorder executed it). What remains is the
+/// time the click spent in the engine before its request went out.
+///
+/// Valid for runs at scale 1 (the bench scenarios); a click whose Start was
+/// not seen on every site yields no sample.
+pub fn engine_overhead(outcome: &RealOutcome) -> Vec<Nanos> {
+    use engine::core::RecorderOp;
+    use engine::runtime::RequestKind;
+    let since = |at: Instant| -> Nanos {
+        u64::try_from(at.saturating_duration_since(outcome.origin).as_nanos()).unwrap_or(u64::MAX)
+    };
+    let nsites = outcome.record.sites.len();
+    // Start dispatches per site, in time order.
+    let mut starts: Vec<Vec<Nanos>> = vec![Vec::new(); nsites];
+    let mut intents: Vec<(usize, Nanos)> = Vec::new();
+    for e in &outcome.events {
+        match e {
+            RuntimeEvent::Dispatched {
+                at,
+                site,
+                kind:
+                    RequestKind::Recorder {
+                        op: RecorderOp::Start,
+                        ..
+                    },
+                ..
+            } => {
+                if let Some(v) = starts.get_mut(*site) {
+                    v.push(since(*at));
+                }
+            }
+            RuntimeEvent::Intent {
+                at,
+                camera,
+                recording: true,
+                ..
+            } => {
+                if let Some(c) = outcome
+                    .record
+                    .cameras
+                    .iter()
+                    .position(|x| x == camera.as_str())
+                {
+                    intents.push((c, since(*at)));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for click in outcome.record.clicks.iter().filter(|c| c.recording) {
+        let Some(&(_, accepted)) = intents
+            .iter()
+            .find(|(c, t)| *c == click.camera && *t >= click.at)
+        else {
+            continue;
+        };
+        let mut dual = 0;
+        let mut own = 0;
+        let mut complete = true;
+        for (s, site_starts) in starts.iter().enumerate() {
+            let executed = outcome.record.manual[s][click.camera].first_at_or_after(click.at);
+            let dispatched = site_starts.iter().copied().find(|&d| d >= accepted);
+            match (executed, dispatched) {
+                (Some(e), Some(d)) if e >= d => {
+                    dual = dual.max(e - click.at);
+                    own = own.max(e - d);
+                }
+                _ => complete = false,
+            }
+        }
+        if complete {
+            out.push(dual.saturating_sub(own));
+        }
+    }
+    out
 }

@@ -101,7 +101,14 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
     } else {
         World::new(world).run()
     };
-    measure(scenario, outcome.record, outcome.steps, outcome.trace, Mode::Virtual, started)
+    measure(
+        scenario,
+        outcome.record,
+        outcome.steps,
+        outcome.trace,
+        Mode::Virtual,
+        started,
+    )
 }
 
 /// Runs `scenario` in real time against in-process mock sites over HTTP.
@@ -110,7 +117,14 @@ pub fn run_real(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, Run
     let started = Instant::now();
     let outcome = crate::real::run_real(&scenario)?;
     let steps = outcome.events.len() as u64;
-    measure(scenario, outcome.record, steps, Vec::new(), Mode::Real, started)
+    measure(
+        scenario,
+        outcome.record,
+        steps,
+        Vec::new(),
+        Mode::Real,
+        started,
+    )
 }
 
 fn with_seed(scenario: &Scenario, opts: &RunOptions) -> Scenario {
@@ -143,7 +157,13 @@ fn measure(
     let wall = started.elapsed().as_secs_f64();
     let guarantees = match mode {
         Mode::Virtual => scenario.guarantees.clone(),
-        Mode::Real => with_real_tolerance(&scenario.guarantees, scenario.real_tolerance),
+        Mode::Real => {
+            // Jitter is a wall-clock quantity; in written time it grows as
+            // the run is compressed.
+            let scale = scenario.real_time_scale.unwrap_or(1.0);
+            let written = (scenario.real_tolerance as f64 / scale).round() as u64;
+            with_real_tolerance(&scenario.guarantees, written)
+        }
     };
     let verdicts = verdict::evaluate(&guarantees, &metrics);
     let meta = ReportMeta {
@@ -199,7 +219,11 @@ pub fn with_real_tolerance(guarantees: &[Guarantee], tolerance: u64) -> Vec<Guar
             };
             g.cmp = cmp;
             g.threshold = Threshold::Duration(threshold);
-            g.condition = format!("{} (±{} real-time tolerance)", g.condition, verdict::format_duration(tolerance));
+            g.condition = format!(
+                "{} (±{} real-time tolerance)",
+                g.condition,
+                verdict::format_duration(tolerance)
+            );
             g
         })
         .collect()

@@ -77,6 +77,8 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
             rule,
         },
         shrink_budget: args.shrink_runs,
+        // The engine's warnings about injected faults only when asked for.
+        quiet: std::env::var_os("DUALREC_LOG").is_none(),
         ..Config::default()
     };
     let checked: Vec<String> = explore::generate::guarantees(&base, rule)
@@ -106,7 +108,9 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         }
     });
 
-    let dir = args.out.unwrap_or_else(|| super::default_out_dir("explore"));
+    let dir = args
+        .out
+        .unwrap_or_else(|| super::default_out_dir("explore"));
     let written = write(&dir, &base, &cfg, &result)?;
     print_summary(&result, &cfg, &written, &dir);
     Ok(if result.findings.is_empty() {
@@ -144,8 +148,7 @@ fn write(
             .with_context(|| format!("writing {}", original.display()))?;
         let report = explore::report(&f.minimal, cfg.sabotage)?;
         let run_dir = dir.join(&stem);
-        fs::create_dir_all(&run_dir)
-            .with_context(|| format!("creating {}", run_dir.display()))?;
+        fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
         fs::write(
             run_dir.join("report.json"),
             harness::report::to_json(&report),
@@ -156,6 +159,7 @@ fn write(
             "key": f.key,
             "worlds": f.count,
             "first_world": f.first_run,
+            "violating_worlds": f.worlds,
             "world_seed": f.world_seed,
             "measured": verdict.map(|v| v.measured_text.clone()),
             "condition": verdict.map(|v| v.condition.clone()),

@@ -109,15 +109,16 @@ enum Loaded {
 /// user (exit code 2).
 fn load(path: &Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     let schema = value
         .get("schema")
         .and_then(|s| s.as_str())
         .unwrap_or("")
         .to_string();
     drop(value);
-    let bad = |e: serde_json::Error| format!("{}: not a valid {schema} document: {e}", path.display());
+    let bad =
+        |e: serde_json::Error| format!("{}: not a valid {schema} document: {e}", path.display());
     match schema.as_str() {
         SCHEMA => Ok(Loaded::Scenario(Box::new(
             serde_json::from_str(&text).map_err(bad)?,
@@ -299,8 +300,11 @@ pub fn spinner(message: String, allowed: bool) -> indicatif::ProgressBar {
     if !allowed {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}") {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
+    {
         bar.set_style(style);
     }
     bar.set_message(message);

@@ -58,7 +58,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     };
     if args.mode == Mode::Real {
         if let Some(reason) = &scenario.virtual_only {
-            eprintln!("{}: virtual-only scenario, not run in real mode: {reason}", args.file.display());
+            eprintln!(
+                "{}: virtual-only scenario, not run in real mode: {reason}",
+                args.file.display()
+            );
             return Ok(Outcome::InvalidInput);
         }
         if args.trace.is_some() {
@@ -91,9 +94,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if args.format == super::report::Format::Json {
         print!("{}", harness::report::to_json(&output.report));
     } else if args.quiet {
-        println!("{}", style.paint(&harness::report::headline(&output.report)));
+        println!(
+            "{}",
+            style.paint(&harness::report::headline(&output.report))
+        );
     } else {
-        print!("{}", style.paint(&harness::report::summary_text(&output.report)));
+        print!(
+            "{}",
+            style.paint(&harness::report::summary_text(&output.report))
+        );
         let t = &output.timing;
         println!(
             "simulated {:.0} s in {:.3} s wall ({:.0}x real time, {:.0} steps/s); report in {}",

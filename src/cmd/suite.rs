@@ -95,10 +95,8 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         reports.push(output.report);
     }
     bar.finish_and_clear();
-    let suite = harness::report::SuiteReport::from_reports(
-        reports,
-        args.shard.map(|s| s.to_string()),
-    )?;
+    let suite =
+        harness::report::SuiteReport::from_reports(reports, args.shard.map(|s| s.to_string()))?;
     harness::output::write_suite_files(&out, &suite, harness::output::Renderings::ALL)?;
     if !text {
         print!("{}", harness::report::merge::suite_json(&suite));

@@ -52,7 +52,12 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn at(file: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(
+        file: &str,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, col) = line_col(text, span.start);
         ConfigError::Invalid {
             file: file.to_string(),

@@ -33,7 +33,10 @@ fn secrets() -> FakeSecrets {
         ]),
         files: HashMap::from([
             (PathBuf::from("/etc/dualrec/pw-b"), "secret-b\n"),
-            (PathBuf::from("/etc/dualrec/ca.pem"), "-----BEGIN CERTIFICATE-----\nMII\n"),
+            (
+                PathBuf::from("/etc/dualrec/ca.pem"),
+                "-----BEGIN CERTIFICATE-----\nMII\n",
+            ),
         ]),
     }
 }
@@ -98,7 +101,10 @@ fn a_full_config_is_read() {
     assert_eq!(cfg.listen, "127.0.0.1:8080".parse().unwrap());
     assert_eq!(cfg.data_dir, PathBuf::from("/etc/dualrec/data"));
     assert_eq!(cfg.api_keys.len(), 2);
-    assert_eq!(cfg.api_keys[0].sha256, sha256(b"smart-client-key-0123456789"));
+    assert_eq!(
+        cfg.api_keys[0].sha256,
+        sha256(b"smart-client-key-0123456789")
+    );
     assert_eq!(cfg.api_keys[1].sha256, sha256(b"hello"));
     assert_eq!(cfg.api_keys[1].role, Role::Read);
     let (a, b) = (&cfg.sites[0], &cfg.sites[1]);
@@ -122,33 +128,113 @@ fn a_full_config_is_read() {
 #[test]
 fn every_mistake_names_file_line_col_and_what_was_expected() {
     let cases: &[(&str, &str, &str)] = &[
-        ("unknown key", "auth = \"basic\"", "auth = \"basic\"\ncolour = \"red\""),
-        ("bad listen", "listen = \"127.0.0.1:8080\"", "listen = \"localhost\""),
-        ("bad duration", "request_timeout = \"1.5s\"", "request_timeout = \"1.5\""),
-        ("zero timeout", "request_timeout = \"1.5s\"", "request_timeout = \"0s\""),
-        ("bad off", "manual_recording_max = \"off\"", "manual_recording_max = \"never\""),
+        (
+            "unknown key",
+            "auth = \"basic\"",
+            "auth = \"basic\"\ncolour = \"red\"",
+        ),
+        (
+            "bad listen",
+            "listen = \"127.0.0.1:8080\"",
+            "listen = \"localhost\"",
+        ),
+        (
+            "bad duration",
+            "request_timeout = \"1.5s\"",
+            "request_timeout = \"1.5\"",
+        ),
+        (
+            "zero timeout",
+            "request_timeout = \"1.5s\"",
+            "request_timeout = \"0s\"",
+        ),
+        (
+            "bad off",
+            "manual_recording_max = \"off\"",
+            "manual_recording_max = \"never\"",
+        ),
         ("bad role", "role = \"write\"", "role = \"admin\""),
         ("bad auth", "auth = \"windows\"", "auth = \"ntlm\""),
-        ("unset key env", "key_env = \"KEY_SC\"", "key_env = \"NOPE\""),
+        (
+            "unset key env",
+            "key_env = \"KEY_SC\"",
+            "key_env = \"NOPE\"",
+        ),
         ("short key", "key_env = \"KEY_SC\"", "key_env = \"SHORT\""),
-        ("two key sources", "key_env = \"KEY_SC\"", "key_env = \"KEY_SC\"\nkey_file = \"k\""),
-        ("bad hash", "key_sha256 = \"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"", "key_sha256 = \"abc\""),
-        ("password in config", "password_env = \"PW_A\"", "password = \"hunter2\""),
+        (
+            "two key sources",
+            "key_env = \"KEY_SC\"",
+            "key_env = \"KEY_SC\"\nkey_file = \"k\"",
+        ),
+        (
+            "bad hash",
+            "key_sha256 = \"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"",
+            "key_sha256 = \"abc\"",
+        ),
+        (
+            "password in config",
+            "password_env = \"PW_A\"",
+            "password = \"hunter2\"",
+        ),
         ("no password", "password_env = \"PW_A\"", ""),
-        ("unset password env", "password_env = \"PW_A\"", "password_env = \"PW_NOPE\""),
-        ("missing password file", "password_file = \"pw-b\"", "password_file = \"pw-c\""),
-        ("missing ca", "tls_ca_file = \"ca.pem\"", "tls_ca_file = \"nope.pem\""),
-        ("bad url", "management_url = \"http://ms-b.example.local\"", "management_url = \"ms-b\""),
-        ("no recorder", "recorder_url = \"http://rs-a.example.local:7563\"", ""),
-        ("duplicate site", "name = \"secondary\"", "name = \"primary\""),
+        (
+            "unset password env",
+            "password_env = \"PW_A\"",
+            "password_env = \"PW_NOPE\"",
+        ),
+        (
+            "missing password file",
+            "password_file = \"pw-b\"",
+            "password_file = \"pw-c\"",
+        ),
+        (
+            "missing ca",
+            "tls_ca_file = \"ca.pem\"",
+            "tls_ca_file = \"nope.pem\"",
+        ),
+        (
+            "bad url",
+            "management_url = \"http://ms-b.example.local\"",
+            "management_url = \"ms-b\"",
+        ),
+        (
+            "no recorder",
+            "recorder_url = \"http://rs-a.example.local:7563\"",
+            "",
+        ),
+        (
+            "duplicate site",
+            "name = \"secondary\"",
+            "name = \"primary\"",
+        ),
         ("duplicate camera", "name = \"dock-2\"", "name = \"lobby\""),
         ("bad camera name", "name = \"dock-2\"", "name = \"dock 2\""),
-        ("unknown site", "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }", "devices = { tertiary = \"00000000-0000-0000-0000-000000000002\" }"),
-        ("bad guid", "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }", "devices = { primary = \"cam-2\" }"),
+        (
+            "unknown site",
+            "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }",
+            "devices = { tertiary = \"00000000-0000-0000-0000-000000000002\" }",
+        ),
+        (
+            "bad guid",
+            "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }",
+            "devices = { primary = \"cam-2\" }",
+        ),
         ("no such recorder", "recorder = 1 }", "recorder = 2 }"),
-        ("device twice", "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }", "devices = { primary = \"A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A\" }"),
-        ("empty devices", "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }", "devices = {}"),
-        ("retry order", "renew_before = \"30s\"", "retry_initial = \"3s\""),
+        (
+            "device twice",
+            "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }",
+            "devices = { primary = \"A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A\" }",
+        ),
+        (
+            "empty devices",
+            "devices = { primary = \"00000000-0000-0000-0000-000000000002\" }",
+            "devices = {}",
+        ),
+        (
+            "retry order",
+            "renew_before = \"30s\"",
+            "retry_initial = \"3s\"",
+        ),
         ("missing engine key", "data_dir = \"data\"", ""),
         ("syntax", "[policy]", "[policy"),
     ];

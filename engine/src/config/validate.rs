@@ -48,11 +48,17 @@ impl Cx<'_> {
             Some(v) if !v.is_empty() => Ok(v),
             Some(_) => Err(self.err(
                 name.span(),
-                format!("environment variable `{}` is empty; expected it to hold the {what}", name.get_ref()),
+                format!(
+                    "environment variable `{}` is empty; expected it to hold the {what}",
+                    name.get_ref()
+                ),
             )),
             None => Err(self.err(
                 name.span(),
-                format!("environment variable `{}` is not set; expected it to hold the {what}", name.get_ref()),
+                format!(
+                    "environment variable `{}` is not set; expected it to hold the {what}",
+                    name.get_ref()
+                ),
             )),
         }
     }
@@ -63,7 +69,10 @@ impl Cx<'_> {
         let mut bytes = self.secrets.read(&path).map_err(|e| {
             self.err(
                 name.span(),
-                format!("cannot read `{}`: {e}; expected a file holding the {what}", path.display()),
+                format!(
+                    "cannot read `{}`: {e}; expected a file holding the {what}",
+                    path.display()
+                ),
             )
         })?;
         if bytes.ends_with(b"\n") {
@@ -75,7 +84,10 @@ impl Cx<'_> {
         if bytes.is_empty() {
             return Err(self.err(
                 name.span(),
-                format!("`{}` is empty; expected it to hold the {what}", path.display()),
+                format!(
+                    "`{}` is empty; expected it to hold the {what}",
+                    path.display()
+                ),
             ));
         }
         Ok(bytes)
@@ -122,7 +134,10 @@ pub(super) fn validate(
         Some(n) => {
             return Err(cx.err(
                 n.span(),
-                format!("`max_body_bytes = {}` is too small; expected at least 1024", n.get_ref()),
+                format!(
+                    "`max_body_bytes = {}` is too small; expected at least 1024",
+                    n.get_ref()
+                ),
             ))
         }
     };
@@ -184,7 +199,10 @@ fn api_keys(
         if !names.insert(key.name.get_ref().clone()) {
             return Err(cx.err(
                 key.name.span(),
-                format!("API key `{}` is defined twice; expected unique names", key.name.get_ref()),
+                format!(
+                    "API key `{}` is defined twice; expected unique names",
+                    key.name.get_ref()
+                ),
             ));
         }
         let sources = [&key.key_env, &key.key_file, &key.key_sha256];
@@ -220,7 +238,10 @@ fn api_keys(
         if !digests.insert(digest) {
             return Err(cx.err(
                 key.name.span(),
-                format!("API key `{}` is the same key as an earlier one; expected distinct keys", key.name.get_ref()),
+                format!(
+                    "API key `{}` is the same key as an earlier one; expected distinct keys",
+                    key.name.get_ref()
+                ),
             ));
         }
         out.push(ApiKey {
@@ -239,7 +260,10 @@ fn check_key_len(cx: &Cx<'_>, at: &Spanned<String>, len: usize) -> Result<()> {
     if len < MIN_KEY_LEN {
         return Err(cx.err(
             at.span(),
-            format!("the API key from `{}` is {len} bytes long; expected at least {MIN_KEY_LEN}", at.get_ref()),
+            format!(
+                "the API key from `{}` is {len} bytes long; expected at least {MIN_KEY_LEN}",
+                at.get_ref()
+            ),
         ));
     }
     Ok(())
@@ -290,7 +314,10 @@ fn sites(
         if !names.insert(site.name.get_ref().clone()) {
             return Err(cx.err(
                 site.name.span(),
-                format!("site `{}` is defined twice; expected unique names", site.name.get_ref()),
+                format!(
+                    "site `{}` is defined twice; expected unique names",
+                    site.name.get_ref()
+                ),
             ));
         }
         check_url(cx, &site.management_url)?;
@@ -328,7 +355,10 @@ fn sites(
             }
         };
         if site.username.get_ref().is_empty() {
-            return Err(cx.err(site.username.span(), "`username` is empty; expected the site's service user"));
+            return Err(cx.err(
+                site.username.span(),
+                "`username` is empty; expected the site's service user",
+            ));
         }
         let password = match (&site.password_env, &site.password_file) {
             (Some(env), None) => cx.env(env, "site password")?,
@@ -357,13 +387,19 @@ fn sites(
                 let pem = cx.secrets.read(&p).map_err(|e| {
                     cx.err(
                         path.span(),
-                        format!("cannot read `{}`: {e}; expected a PEM file of CA certificates", p.display()),
+                        format!(
+                            "cannot read `{}`: {e}; expected a PEM file of CA certificates",
+                            p.display()
+                        ),
                     )
                 })?;
                 if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
                     return Err(cx.err(
                         path.span(),
-                        format!("`{}` holds no PEM certificate; expected `-----BEGIN CERTIFICATE-----`", p.display()),
+                        format!(
+                            "`{}` holds no PEM certificate; expected `-----BEGIN CERTIFICATE-----`",
+                            p.display()
+                        ),
                     ));
                 }
                 Some(pem)
@@ -393,8 +429,12 @@ fn sites(
     Ok(out)
 }
 
-/// XProtect device ids are GUIDs: 8-4-4-4-12 hexadecimal digits.
+/// XProtect device ids are GUIDs: 8-4-4-4-12 hexadecimal digits (braces allowed).
 fn is_guid(s: &str) -> bool {
+    let s = s
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or(s);
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
         && parts
@@ -429,7 +469,10 @@ fn cameras(
         if !names.insert(cam.name.get_ref().clone()) {
             return Err(cx.err(
                 cam.name.span(),
-                format!("camera `{}` is defined twice; expected unique names", cam.name.get_ref()),
+                format!(
+                    "camera `{}` is defined twice; expected unique names",
+                    cam.name.get_ref()
+                ),
             ));
         }
         if cam.devices.get_ref().is_empty() {
@@ -447,7 +490,11 @@ fn cameras(
                     format!(
                         "unknown site `{}`; expected one of {}",
                         site_name.get_ref(),
-                        known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        known
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             };
@@ -507,16 +554,27 @@ fn policy(cx: &Cx<'_>, raw: Option<&RawPolicy>) -> Result<Policy> {
         return Ok(p);
     };
     let durations = [
-        (&raw.request_timeout, &mut p.request_timeout, "request_timeout"),
+        (
+            &raw.request_timeout,
+            &mut p.request_timeout,
+            "request_timeout",
+        ),
         (&raw.retry_initial, &mut p.retry_initial, "retry_initial"),
         (&raw.retry_max, &mut p.retry_max, "retry_max"),
         (&raw.probe_interval, &mut p.probe_interval, "probe_interval"),
-        (&raw.down_probe_interval, &mut p.down_probe_interval, "down_probe_interval"),
+        (
+            &raw.down_probe_interval,
+            &mut p.down_probe_interval,
+            "down_probe_interval",
+        ),
     ];
     for (value, slot, key) in durations {
         if let Some(v) = value {
             if v.get_ref().0 == 0 {
-                return Err(cx.err(v.span(), format!("`{key}` is 0; expected a positive duration")));
+                return Err(cx.err(
+                    v.span(),
+                    format!("`{key}` is 0; expected a positive duration"),
+                ));
             }
             *slot = v.get_ref().0;
         }
@@ -539,7 +597,10 @@ fn policy(cx: &Cx<'_>, raw: Option<&RawPolicy>) -> Result<Policy> {
             .as_ref()
             .or(raw.retry_max.as_ref())
             .map_or(0..0, |s| s.span());
-        return Err(cx.err(span, "`retry_initial` is longer than `retry_max`; expected retry_initial <= retry_max"));
+        return Err(cx.err(
+            span,
+            "`retry_initial` is longer than `retry_max`; expected retry_initial <= retry_max",
+        ));
     }
     Ok(p)
 }

@@ -174,9 +174,8 @@ impl Journal {
             path: path.display().to_string(),
             message: e.to_string(),
         };
-        let conn =
-            Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(sql)?;
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql)?;
         writer::audit(&conn).map_err(sql)
     }
 }

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS latest (
 
 const INSERT_INTENT: &str =
     "INSERT INTO intents (camera, seq, recording, at_ms, who) VALUES (?1, ?2, ?3, ?4, ?5)";
-const UPSERT_LATEST: &str = "INSERT INTO latest (camera, seq, recording, at_ms) VALUES (?1, ?2, ?3, ?4)
+const UPSERT_LATEST: &str =
+    "INSERT INTO latest (camera, seq, recording, at_ms) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (camera) DO UPDATE SET seq = excluded.seq, recording = excluded.recording,
      at_ms = excluded.at_ms WHERE excluded.seq >= latest.seq";
 

@@ -137,6 +137,7 @@ impl Driver {
             done_tx,
             tasks: JoinSet::new(),
             acks: Vec::new(),
+            batch_acks: Vec::new(),
         };
         tracing::info!(sites = lp.clients.len(), "engine runtime started");
         lp.run(requests, done_rx).await;
@@ -162,7 +163,10 @@ struct Loop {
     tasks: JoinSet<()>,
     /// Click answers held until the step's commands are dispatched.
     acks: Vec<(IntentAnswer, Result<IntentSeq, UnknownCamera>)>,
+    batch_acks: Vec<(BatchAnswer, Vec<Result<IntentSeq, UnknownCamera>>)>,
 }
+
+type BatchAnswer = oneshot::Sender<Vec<Result<IntentSeq, UnknownCamera>>>;
 
 type IntentAnswer = oneshot::Sender<Result<IntentSeq, UnknownCamera>>;
 
@@ -233,6 +237,9 @@ impl Loop {
                     for (answer, result) in self.acks.drain(..) {
                         let _ = answer.send(result);
                     }
+                    for (answer, results) in self.batch_acks.drain(..) {
+                        let _ = answer.send(results);
+                    }
                     if let Some(answer) = stop {
                         break answer;
                     }
@@ -269,6 +276,24 @@ impl Loop {
                 }
                 // Acknowledged after the step's commands went out.
                 self.acks.push((answer, result));
+            }
+            Request::SetIntents { intents, answer } => {
+                let now = self.now();
+                let mut results = Vec::with_capacity(intents.len());
+                for (camera, recording) in intents {
+                    let result = self.mirror.set_intent(now, &camera, recording);
+                    if let Ok(seq) = &result {
+                        self.emit(RuntimeEvent::Intent {
+                            at: Instant::now(),
+                            camera,
+                            seq: *seq,
+                            recording,
+                        });
+                    }
+                    results.push(result);
+                }
+                tracing::info!(intents = results.len(), "batch of intents");
+                self.batch_acks.push((answer, results));
             }
             Request::Status { camera, answer } => {
                 let _ = answer.send(self.mirror.status(&camera));

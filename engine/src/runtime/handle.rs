@@ -36,6 +36,10 @@ pub(super) enum Request {
         recording: bool,
         answer: oneshot::Sender<Result<IntentSeq, UnknownCamera>>,
     },
+    SetIntents {
+        intents: Vec<(CameraId, bool)>,
+        answer: oneshot::Sender<Vec<Result<IntentSeq, UnknownCamera>>>,
+    },
     Status {
         camera: CameraId,
         answer: oneshot::Sender<Option<CameraStatus>>,
@@ -88,6 +92,17 @@ impl EngineHandle {
                 answer,
             })
             .await??)
+    }
+
+    /// Many clicks at once ("record all", a batch API call): applied in one
+    /// engine step, so they go out batched — one request per recorder —
+    /// with one result per intent, in order.
+    pub async fn set_intents(
+        &self,
+        intents: Vec<(CameraId, bool)>,
+    ) -> Result<Vec<Result<IntentSeq, UnknownCamera>>, EngineStopped> {
+        self.ask(|answer| Request::SetIntents { intents, answer })
+            .await
     }
 
     /// The engine's view of `camera` (`None` if it is not configured).

@@ -193,7 +193,10 @@ fn parse_body<T: for<'de> Deserialize<'de>>(
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",
-                format!("the request body could not be read: {}", rejection.body_text()),
+                format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                ),
             )
         }
     })?;
@@ -312,10 +315,16 @@ pub(crate) async fn batch(
     if let Some((unknown, _)) = items.iter().find(|(c, _)| !st.camera_set.contains(c)) {
         return Err(ApiError::unknown_camera(unknown.as_str()));
     }
+    // One engine step for the whole batch: one request per recorder.
+    let seqs = st
+        .engine
+        .set_intents(items.clone())
+        .await
+        .map_err(|_| ApiError::stopped())?;
     let at_ms = now_ms();
     let mut records = Vec::with_capacity(items.len());
-    for (camera, recording) in items {
-        let seq = st.set_intent(&camera, recording).await?;
+    for ((camera, recording), seq) in items.into_iter().zip(seqs) {
+        let seq = seq.map_err(|e| ApiError::unknown_camera(e.0.as_str()))?;
         records.push(Record {
             camera,
             seq,

@@ -101,8 +101,16 @@ mod tests {
                 .code,
             "forbidden"
         );
-        for bad in ["Bearer nope", "Basic d3JpdGU=", "Bearer", "write-key-0123456789"] {
-            assert_eq!(authenticate(&k, &headers(bad)).unwrap_err().code, "unauthorized");
+        for bad in [
+            "Bearer nope",
+            "Basic d3JpdGU=",
+            "Bearer",
+            "write-key-0123456789",
+        ] {
+            assert_eq!(
+                authenticate(&k, &headers(bad)).unwrap_err().code,
+                "unauthorized"
+            );
         }
         assert_eq!(
             authenticate(&k, &HeaderMap::new()).unwrap_err().code,

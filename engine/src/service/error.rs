@@ -74,7 +74,9 @@ impl ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "journal_error",
-            format!("the intent could not be written to the journal, so it is not acknowledged: {e}"),
+            format!(
+                "the intent could not be written to the journal, so it is not acknowledged: {e}"
+            ),
         )
     }
 }

@@ -59,7 +59,11 @@ impl Histogram {
             cumulative += c;
             let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {cumulative}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
     }
@@ -133,7 +137,12 @@ impl Metrics {
             return;
         };
         match ev {
-            RuntimeEvent::Dispatched { at, req, site, kind } => {
+            RuntimeEvent::Dispatched {
+                at,
+                req,
+                site,
+                kind,
+            } => {
                 ops.pending.insert(req, (at, site, op_name(kind)));
             }
             RuntimeEvent::Replied {
@@ -204,9 +213,17 @@ impl Metrics {
     pub fn render(&self, stats: Option<&RuntimeStats>, ready: bool) -> String {
         let mut out = String::with_capacity(8 * 1024);
         let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
         };
-        gauge(&mut out, "dualrec_ready", "1 when the journal is open and intents are restored.", u64::from(ready));
+        gauge(
+            &mut out,
+            "dualrec_ready",
+            "1 when the journal is open and intents are restored.",
+            u64::from(ready),
+        );
         gauge(
             &mut out,
             "dualrec_uptime_seconds",
@@ -214,7 +231,10 @@ impl Metrics {
             self.started.elapsed().as_secs(),
         );
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
         counter(
             &mut out,
@@ -236,23 +256,75 @@ impl Metrics {
         if let Some(s) = stats {
             let m = &s.mirror;
             for (name, help, v) in [
-                ("dualrec_intents_total", "New intents accepted by the engine (repeated clicks not counted).", m.intents),
-                ("dualrec_engine_requests_total", "Recorder requests the engine sent.", m.requests),
-                ("dualrec_logins_total", "Logins (and token renewals) sent.", m.logins),
-                ("dualrec_probes_total", "IsManualRecording probes sent.", m.probes),
-                ("dualrec_failures_total", "Requests that failed (transport or fault).", m.failures),
-                ("dualrec_timeouts_total", "Requests that timed out.", m.timeouts),
-                ("dualrec_renewals_total", "Manual recordings renewed before the site's auto-stop.", m.renewals),
-                ("dualrec_drifts_repaired_total", "Recordings a probe found lost and the engine restarted.", m.drifts_repaired),
-                ("dualrec_orphans_stopped_total", "Recordings nobody wanted that the engine stopped.", m.orphans_stopped),
-                ("dualrec_sites_down_total", "Times a site was marked down.", m.sites_down),
-                ("dualrec_sites_recovered_total", "Times a site came back up.", m.sites_recovered),
+                (
+                    "dualrec_intents_total",
+                    "New intents accepted by the engine (repeated clicks not counted).",
+                    m.intents,
+                ),
+                (
+                    "dualrec_engine_requests_total",
+                    "Recorder requests the engine sent.",
+                    m.requests,
+                ),
+                (
+                    "dualrec_logins_total",
+                    "Logins (and token renewals) sent.",
+                    m.logins,
+                ),
+                (
+                    "dualrec_probes_total",
+                    "IsManualRecording probes sent.",
+                    m.probes,
+                ),
+                (
+                    "dualrec_failures_total",
+                    "Requests that failed (transport or fault).",
+                    m.failures,
+                ),
+                (
+                    "dualrec_timeouts_total",
+                    "Requests that timed out.",
+                    m.timeouts,
+                ),
+                (
+                    "dualrec_renewals_total",
+                    "Manual recordings renewed before the site's auto-stop.",
+                    m.renewals,
+                ),
+                (
+                    "dualrec_drifts_repaired_total",
+                    "Recordings a probe found lost and the engine restarted.",
+                    m.drifts_repaired,
+                ),
+                (
+                    "dualrec_orphans_stopped_total",
+                    "Recordings nobody wanted that the engine stopped.",
+                    m.orphans_stopped,
+                ),
+                (
+                    "dualrec_sites_down_total",
+                    "Times a site was marked down.",
+                    m.sites_down,
+                ),
+                (
+                    "dualrec_sites_recovered_total",
+                    "Times a site came back up.",
+                    m.sites_recovered,
+                ),
             ] {
                 counter(&mut out, name, help, v);
             }
-            gauge(&mut out, "dualrec_inflight_requests", "Requests awaiting a reply.", s.inflight as u64);
+            gauge(
+                &mut out,
+                "dualrec_inflight_requests",
+                "Requests awaiting a reply.",
+                s.inflight as u64,
+            );
             let name = "dualrec_site_up";
-            let _ = writeln!(out, "# HELP {name} 1 when the engine considers the site up.\n# TYPE {name} gauge");
+            let _ = writeln!(
+                out,
+                "# HELP {name} 1 when the engine considers the site up.\n# TYPE {name} gauge"
+            );
             for (site, up) in &s.sites_up {
                 let _ = writeln!(out, "{name}{{site=\"{site}\"}} {}", u64::from(*up));
             }
@@ -304,7 +376,10 @@ mod tests {
         h.render(&mut out, "x", "site=\"a\"");
         assert!(out.contains("x_bucket{site=\"a\",le=\"0.1\"} 1\n"), "{out}");
         assert!(out.contains("x_bucket{site=\"a\",le=\"1\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{site=\"a\",le=\"+Inf\"} 3\n"), "{out}");
+        assert!(
+            out.contains("x_bucket{site=\"a\",le=\"+Inf\"} 3\n"),
+            "{out}"
+        );
         assert!(out.contains("x_count{site=\"a\"} 3\n"), "{out}");
     }
 }

@@ -7,10 +7,11 @@
 //! cameras, serves the API (axum) on the given listener, restores the
 //! journal's intents into the engine (every site is reconciled) and only
 //! then reports ready: until then writes answer 503 `not_ready`.
-//! [`Service::shutdown`] stops accepting, lets requests in flight finish
-//! (each waits for its journal commit), stops the engine *without* touching
-//! the recorders (recording continues; intents persist) and closes the
-//! journal. [`serve`] is both around a shutdown future.
+//! [`Service::shutdown`] stops accepting, lets REST requests in flight
+//! finish (each waits for its journal commit), lets the engine's requests to
+//! the sites finish (so no renewal is left half-way, at most
+//! [`DRAIN_TIMEOUT`]), stops the engine *without* touching the recorders
+//! (recording continues; intents persist) and closes the journal. [`serve`] is both around a shutdown future.
 //!
 //! Endpoints (`api.rs`; described by `GET /openapi.json`):
 //! `PUT|GET /v1/cameras/{camera}/recording`, `GET /v1/cameras`,
@@ -176,6 +177,7 @@ impl Service {
             let _ = stop.send(());
         }
         let served = (&mut self.server).await;
+        self.drain().await;
         self.engine.shutdown().await;
         for task in &self.background {
             task.abort();
@@ -189,6 +191,34 @@ impl Service {
         }
     }
 }
+
+impl Service {
+    /// Lets the engine finish what it has in flight (a renewal's Start
+    /// after its Stop, above all) before it stops, for at most
+    /// [`DRAIN_TIMEOUT`]: a shutdown must not leave a recorder stopped
+    /// half-way through a renewal.
+    async fn drain(&self) {
+        let until = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        loop {
+            match self.engine.stats().await {
+                Ok(stats) if stats.inflight > 0 && tokio::time::Instant::now() < until => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                Ok(stats) if stats.inflight > 0 => {
+                    tracing::warn!(
+                        inflight = stats.inflight,
+                        "shutting down with requests in flight"
+                    );
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Longest a shutdown waits for requests in flight to the sites.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Runs the service on `listener` until `shutdown` completes, then stops it
 /// gracefully.

@@ -21,6 +21,7 @@ use sim::world::latency::LatencyDist;
 use crate::guarantee::Guarantee;
 use crate::scenario::guarantees::parse_guarantee;
 use crate::scenario::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, WorkloadDef};
+use crate::workload;
 
 /// After a fault heals, the site counts as unhealthy this much longer: the
 /// engine's 3 s reaction time plus a round trip or two.
@@ -88,6 +89,8 @@ fn tail_p99(d: &LatencyDist) -> Nanos {
         LatencyDist::Uniform { max, .. } => max,
         LatencyDist::Normal { mean, stddev } => mean + 3 * stddev,
         LatencyDist::LogNormal { p99, .. } => p99,
+        // A tail index under 2 has no variance: treat it as unbounded.
+        LatencyDist::Pareto { shape, .. } if shape < 2.0 => Nanos::MAX,
         LatencyDist::Pareto { scale, shape } => {
             (scale as f64 * 100f64.powf(1.0 / shape.max(0.01))).min(3.6e12) as Nanos
         }
@@ -167,22 +170,26 @@ fn ms(ns: Nanos) -> Nanos {
     ns / MILLIS * MILLIS
 }
 
-/// A latency with a tail: lognormal or pareto, p99 within `max_p99`.
-fn tail_latency(rng: &mut ChaCha8Rng, max_p99: Nanos) -> LatencyDist {
-    let median = ms(log_uniform(rng, 2 * MILLIS, 60 * MILLIS)).max(MILLIS);
+/// A latency with a tail: lognormal (p99 at most 20× the median) or pareto
+/// (tail index ≥ 2.5), median in `[lo, hi]`, p99 within `max_p99`. Tails
+/// stay finite-variance: a request delivered many timeouts after the engine
+/// gave up on it is not a network this engine is specified for.
+fn tail_latency(rng: &mut ChaCha8Rng, lo: Nanos, hi: Nanos, max_p99: Nanos) -> LatencyDist {
+    let median = ms(log_uniform(rng, lo, hi)).max(MILLIS);
+    let max_p99 = max_p99.min(20 * median).max(2 * median);
     if rng.random_bool(0.5) {
-        let p99 = ms(log_uniform(rng, median * 2, max_p99.max(median * 3)));
+        let p99 = ms(log_uniform(rng, median * 2, max_p99));
         LatencyDist::LogNormal {
             median,
             p99: p99.max(median),
         }
     } else {
         // p99 = scale · 100^(1/shape) ≤ max_p99
-        let min_shape = (100f64.ln() / (max_p99 as f64 / median as f64).ln()).max(1.1);
-        let shape = (min_shape + rng.random::<f64>() * 2.0).min(6.0);
+        let min_shape = (100f64.ln() / (max_p99 as f64 / median as f64).ln()).max(2.5);
+        let shape = min_shape + rng.random::<f64>() * 2.0;
         LatencyDist::Pareto {
             scale: median,
-            shape: (shape * 100.0).round() / 100.0 + 0.01,
+            shape: (shape * 100.0).ceil() / 100.0,
         }
     }
 }
@@ -209,10 +216,10 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
     s.guarantees = guarantees(base, knobs.rule);
 
     // Sites: sometimes a latency tail, a short auto-stop, a short pre-buffer.
-    let max_tail = if safe { 400 * MILLIS } else { 3 * SECS };
+    let max_tail = if safe { 400 * MILLIS } else { SECS };
     for site in &mut s.sites {
         if rng.random_bool(0.25) {
-            site.latency = tail_latency(&mut rng, max_tail);
+            site.latency = tail_latency(&mut rng, 2 * MILLIS, 60 * MILLIS, max_tail);
         }
         if site.manual_recording_max.is_some() && rng.random_bool(0.3) {
             site.manual_recording_max = Some([60, 90, 120, 180][rng.random_range(0..4)] * SECS);
@@ -233,10 +240,11 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
         };
         let median = ms(log_uniform(&mut rng, 5 * SECS, 150 * SECS));
         let p99 = ms(median * rng.random_range(2..=8));
-        let per_minute =
-            ((rng.random_range(0.5..8.0) * intensity * (hi - lo + 1) as f64 / 16.0).max(0.2) * 100.0)
-                .round()
-                / 100.0;
+        let per_minute = ((rng.random_range(0.5..8.0) * intensity * (hi - lo + 1) as f64 / 16.0)
+            .max(0.2)
+            * 100.0)
+            .round()
+            / 100.0;
         s.workloads.push(WorkloadDef {
             cameras: (lo..=hi).collect(),
             per_minute,
@@ -259,22 +267,45 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
             },
         });
     }
-    // Click races: start/stop bursts and double clicks within 0–100 ms.
+    // Click races: double clicks and bursts within 0–100 ms. Under the
+    // one-healthy-site rule no burst holds a Start followed by a Stop: a
+    // session shorter than a round trip (or than a re-login, after a token
+    // expiry nobody has noticed yet) is recorded by no site when its Start
+    // cannot be sent before the Stop click supersedes it — a known limit
+    // (README, "The explorer") that would otherwise mask other evidence
+    // gaps. Every pattern runs under `AnyOutage`, which checks that the
+    // last click wins.
+    const SAFE_BURSTS: &[&[bool]] = &[
+        &[true, true],
+        &[false, false],
+        &[false, true],
+        &[false, true, true],
+        &[false, false, true],
+        &[true, true, true],
+    ];
+    const ALL_BURSTS: &[&[bool]] = &[
+        &[true, true],
+        &[false, false],
+        &[true, false],
+        &[false, true],
+        &[true, false, true],
+        &[false, true, false],
+        &[true, true, false],
+        &[true, false, true, false],
+        &[false, true, false, true],
+    ];
+    let bursts = if safe { SAFE_BURSTS } else { ALL_BURSTS };
     let races = rng.random_range(0..=((3.0 * intensity).ceil() as u32));
     for _ in 0..races {
         let camera = rng.random_range(0..n);
         let mut at = ms(rng.random_range(0..d));
-        let mut recording = rng.random_bool(0.7);
-        for _ in 0..rng.random_range(2..=4) {
+        for &recording in bursts[rng.random_range(0..bursts.len())] {
             s.clicks.push(ClickDef {
                 camera,
                 at,
                 recording,
             });
             at = (at + rng.random_range(0..=100) * MILLIS).min(d);
-            if rng.random_bool(0.75) {
-                recording = !recording;
-            }
         }
     }
 
@@ -304,7 +335,39 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
     }
     faults.sort_by_key(|f| f.at);
     s.faults = faults;
+    if safe {
+        no_clicks_while_crashed(&mut s);
+    }
     s
+}
+
+/// Under the one-healthy-site rule, nobody clicks while the engine is down:
+/// a session that begins and ends while the engine is dead is recorded by
+/// no one (an evidence gap no engine can avoid). The sessions become
+/// explicit clicks (the same ones the workloads would make), minus those
+/// inside a crash window. Clicks during crashes are explored under
+/// [`FaultRule::AnyOutage`].
+fn no_clicks_while_crashed(s: &mut Scenario) {
+    let crashes: Vec<(Nanos, Nanos)> = s
+        .faults
+        .iter()
+        .filter(|f| f.kind == FaultKind::EngineCrash)
+        .map(|f| (f.at, f.end()))
+        .collect();
+    if crashes.is_empty() {
+        return;
+    }
+    s.clicks = workload::clicks(s)
+        .into_iter()
+        .filter(|c| !crashes.iter().any(|&(a, b)| a <= c.at && c.at <= b))
+        .map(|c| ClickDef {
+            camera: c.camera,
+            at: c.at,
+            recording: c.recording,
+        })
+        .collect();
+    s.sessions.clear();
+    s.workloads.clear();
 }
 
 /// One random fault of kind `NAMES[kind]`, or `None` when it cannot fit in
@@ -317,14 +380,14 @@ fn fault(rng: &mut ChaCha8Rng, s: &Scenario, kind: usize, safe: bool) -> Option<
         "partition" => (site, FaultKind::Partition, span(rng, SECS, 60 * SECS)),
         "hang" => (site, FaultKind::Hang, span(rng, SECS, 60 * SECS)),
         "slow" => {
-            let max = if rng.random_bool(0.5) {
-                400 * MILLIS
+            let latency = if rng.random_bool(0.5) {
+                tail_latency(rng, 20 * MILLIS, 100 * MILLIS, 400 * MILLIS)
             } else {
-                3 * SECS
+                tail_latency(rng, 100 * MILLIS, 500 * MILLIS, 3 * SECS)
             };
             (
                 site,
-                FaultKind::Slow(tail_latency(rng, max)),
+                FaultKind::Slow(latency),
                 span(rng, 5 * SECS, 60 * SECS),
             )
         }

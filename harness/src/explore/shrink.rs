@@ -11,7 +11,7 @@
 //!    recorder per site;
 //! 4. shorter faults (halving), a shorter run;
 //! 5. simpler latencies (a fixed value for the site and `slow` faults) and
-//!    the default auto-stop limit and pre-buffer;
+//!    click times rounded to the millisecond, then the second;
 //!
 //! and at the end a start click followed by a stop click of the same camera
 //! is written back as one `[[session]]` when that keeps the violation.
@@ -127,6 +127,7 @@ pub fn shrink(s: &Scenario, key: &str, sabotage: Sabotage, budget: usize) -> Shr
         changed |= shorter_faults(&mut sh, &mut s);
         changed |= shorter_run(&mut sh, &mut s);
         changed |= simpler_sites(&mut sh, &mut s);
+        changed |= rounder_times(&mut sh, &mut s);
         if !changed || sh.runs >= sh.budget {
             break;
         }
@@ -226,6 +227,20 @@ fn shorter_run(sh: &mut Shrinker<'_>, s: &mut Scenario) -> bool {
     let mut c = s.clone();
     c.duration = end;
     sh.attempt(s, c)
+}
+
+/// Click times to the whole millisecond, then the whole second (readable
+/// files), where that keeps the violation.
+fn rounder_times(sh: &mut Shrinker<'_>, s: &mut Scenario) -> bool {
+    let mut changed = false;
+    for unit in [MILLIS, SECS] {
+        let mut c = s.clone();
+        for x in &mut c.clicks {
+            x.at = x.at / unit * unit;
+        }
+        changed |= sh.attempt(s, c);
+    }
+    changed
 }
 
 /// A fixed stand-in for a distribution: its median, to the millisecond.

@@ -167,6 +167,9 @@ fn find<'a>(
 
 const PLOT: (u32, u32) = (600, 340);
 
+/// Labelled histograms of one chart.
+type Series<'a> = Vec<(String, &'a Histogram<u64>)>;
+
 fn figure(out: &mut String, svg: &str, caption: &str) {
     if svg.is_empty() {
         return;
@@ -195,10 +198,13 @@ fn distribution_sections(out: &mut String, blobs: &[HistogramBlob], sites: &[Str
         }
         series
     };
-    let charts: [(&str, Vec<(String, &Histogram<u64>)>, &str); 4] = [
+    let charts: [(&str, Series, &str); 4] = [
         (
             "Start latency (click → manually recording)",
-            per_site("start_latency", Some(("dual_start_latency", "dual start (all sites)"))),
+            per_site(
+                "start_latency",
+                Some(("dual_start_latency", "dual start (all sites)")),
+            ),
             "start_latency per site, and dual_start_latency (the slowest site of each session)",
         ),
         (
@@ -384,7 +390,11 @@ pub fn report_html(report: &Report) -> String {
                 out,
                 "<li>{} — wanted {}, differs on {}</li>",
                 esc(&l.camera),
-                if l.intent_recording { "recording" } else { "stopped" },
+                if l.intent_recording {
+                    "recording"
+                } else {
+                    "stopped"
+                },
                 esc(&l.sites.join(", "))
             );
         }
@@ -494,7 +504,9 @@ pub fn suite_html(suite: &SuiteReport) -> String {
             };
             verdict_rows(&mut out, &only_failed, true);
         }
-        out.push_str("</tbody>\n</table>\n<p>Replay the failures:</p>\n<pre class=\"replay\"><code>");
+        out.push_str(
+            "</tbody>\n</table>\n<p>Replay the failures:</p>\n<pre class=\"replay\"><code>",
+        );
         for r in &failures {
             let _ = writeln!(out, "{}", esc(&r.replay_command()));
         }

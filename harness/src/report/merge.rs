@@ -330,7 +330,13 @@ pub fn merge(parts: Vec<SuiteReport>) -> Result<SuiteReport, MergeError> {
             .find(|(a, b)| a != b)
             .map_or_else(
                 || "the set of metrics".to_string(),
-                |(a, _)| format!("{}{}", a.metric, a.site.as_ref().map_or(String::new(), |s| format!(".{s}"))),
+                |(a, _)| {
+                    format!(
+                        "{}{}",
+                        a.metric,
+                        a.site.as_ref().map_or(String::new(), |s| format!(".{s}"))
+                    )
+                },
             );
         return Err(MergeError::Inconsistent(format!(
             "the shards' aggregates disagree with their scenario reports ({which}); \

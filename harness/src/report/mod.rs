@@ -36,8 +36,8 @@ pub use html::{report_html, suite_html};
 pub use json::to_json;
 pub use junit::{junit_xml, junit_xml_suites};
 pub use merge::{merge, SuiteReport, SuiteTotals, SUITE_SCHEMA};
-pub use timeline::SessionTimeline;
 pub use summary::{headline, suite_summary_markdown, summary_markdown, summary_text};
+pub use timeline::SessionTimeline;
 
 /// Version tag of the report format.
 pub const SCHEMA: &str = "dualrec.report/v1";

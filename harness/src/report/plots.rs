@@ -8,7 +8,8 @@
 //!
 //! Inputs are histograms decoded from the report's serialized blobs
 //! ([`decode`]), so a stored `report.json` redraws the same plots. Values
-//! are microseconds (the histograms' unit) and shown in milliseconds.
+//! are microseconds (the histograms' unit), shown in milliseconds, or in
+//! seconds when the largest value is 10 s or more.
 
 use base64::Engine as _;
 use hdrhistogram::serialization::Deserializer;
@@ -30,7 +31,9 @@ pub enum DecodeError {
         what: String,
         source: hdrhistogram::serialization::DeserializeError,
     },
-    #[error("histogram {what}: unsupported encoding `{encoding}`, expected `hdrhistogram-v2+base64`")]
+    #[error(
+        "histogram {what}: unsupported encoding `{encoding}`, expected `hdrhistogram-v2+base64`"
+    )]
     Encoding { what: String, encoding: String },
 }
 
@@ -81,7 +84,11 @@ fn percentile_label(x: f64) -> String {
 /// HDR percentile curves of `series` (label, histogram in µs), titled
 /// `title`, `size` pixels. Empty histograms are skipped; with nothing to draw
 /// the result is an empty string.
-pub fn percentile_svg(title: &str, series: &[(String, &Histogram<u64>)], size: (u32, u32)) -> String {
+pub fn percentile_svg(
+    title: &str,
+    series: &[(String, &Histogram<u64>)],
+    size: (u32, u32),
+) -> String {
     let series: Vec<_> = series.iter().filter(|(_, h)| !h.is_empty()).collect();
     if series.is_empty() {
         return String::new();
@@ -101,12 +108,20 @@ fn draw_percentiles(
     out: &mut String,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let max_count = series.iter().map(|(_, h)| h.len()).max().unwrap_or(1);
-    // One decade beyond the sample count, at least 99%, at most 99.9999%.
-    let decades = ((max_count.max(10) as f64).log10().ceil() as i32 + 1).clamp(2, 6);
+    // Up to the percentile the sample count resolves: at least 99%, at
+    // most 99.9999%.
+    let decades = ((max_count.max(10) as f64).log10().ceil() as i32).clamp(2, 6);
     let x_max = 10f64.powi(decades);
+    // Milliseconds up to 10 s, seconds above.
+    let top_us = series.iter().map(|(_, h)| h.max()).max().unwrap_or(0);
+    let (per_unit, unit) = if top_us >= 10_000_000 {
+        (1e6, "s")
+    } else {
+        (1e3, "ms")
+    };
     let y_max = series
         .iter()
-        .map(|(_, h)| h.max() as f64 / 1e3)
+        .map(|(_, h)| h.max() as f64 / per_unit)
         .fold(0.0, f64::max)
         .max(0.001)
         * 1.1;
@@ -115,6 +130,7 @@ fn draw_percentiles(
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 16))
         .margin(10)
+        .margin_right(28)
         .x_label_area_size(36)
         .y_label_area_size(60)
         .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
@@ -123,7 +139,7 @@ fn draw_percentiles(
         .x_labels(decades as usize + 1)
         .x_label_formatter(&|x| percentile_label(*x))
         .x_desc("percentile")
-        .y_desc("ms")
+        .y_desc(unit)
         .y_label_formatter(&|y| format!("{y:.1}"))
         .max_light_lines(3)
         .light_line_style(RGBColor(236, 236, 236))
@@ -138,7 +154,7 @@ fn draw_percentiles(
             } else {
                 (1.0 / (1.0 - q)).min(x_max)
             };
-            let y = h.highest_equivalent(v.value_iterated_to()).min(h.max()) as f64 / 1e3;
+            let y = h.highest_equivalent(v.value_iterated_to()).min(h.max()) as f64 / per_unit;
             points.push((x, y));
             if x >= x_max {
                 break;
@@ -150,7 +166,9 @@ fn draw_percentiles(
         chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
@@ -214,10 +232,19 @@ fn draw_gaps(
         .y_label_formatter(&|y| format!("{y:.0}"))
         .light_line_style(RGBColor(236, 236, 236))
         .draw()?;
-    chart.draw_series(counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(i, &c)| {
-        let x = i as f64 * width;
-        Rectangle::new([(x, 0.0), (x + width * 0.92, c as f64)], PALETTE[0].filled())
-    }))?;
+    chart.draw_series(
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, &c)| {
+                let x = i as f64 * width;
+                Rectangle::new(
+                    [(x, 0.0), (x + width * 0.92, c as f64)],
+                    PALETTE[0].filled(),
+                )
+            }),
+    )?;
     root.present()?;
     Ok(())
 }

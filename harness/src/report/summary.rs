@@ -208,7 +208,12 @@ pub fn suite_summary_markdown(suite: &SuiteReport) -> String {
     }
     out.push_str("\n<details><summary>Every guarantee</summary>\n\n");
     for r in &suite.reports {
-        let _ = writeln!(out, "### {} `{}`\n", if r.passed { "pass" } else { "FAIL" }, cell(&r.scenario.name));
+        let _ = writeln!(
+            out,
+            "### {} `{}`\n",
+            if r.passed { "pass" } else { "FAIL" },
+            cell(&r.scenario.name)
+        );
         out.push_str("| guarantee | condition | measured | verdict |\n|---|---|---|---|\n");
         for row in rows(r) {
             let _ = writeln!(

@@ -219,7 +219,10 @@ fn report_timelines_follow_the_worst_sessions() {
     let r = report();
     assert_eq!(r.timelines.len(), r.worst_sessions.len());
     for (t, s) in r.timelines.iter().zip(&r.worst_sessions) {
-        assert_eq!((t.camera.as_str(), t.start_ns), (s.camera.as_str(), s.start_ns));
+        assert_eq!(
+            (t.camera.as_str(), t.start_ns),
+            (s.camera.as_str(), s.start_ns)
+        );
         assert!(t.from_ns <= t.start_ns && t.to_ns >= t.stop_ns.min(110_000 * MS));
         assert_eq!(t.sites.len(), 2);
     }
@@ -300,11 +303,17 @@ fn report_html_is_self_contained_and_verdict_first() {
     let html = report_html(&r);
     assert_eq!(html, report_html(&r), "rendering is deterministic");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    let verdict = html.find("<table class=\"verdicts\">").expect("verdict table");
+    let verdict = html
+        .find("<table class=\"verdicts\">")
+        .expect("verdict table");
     let first_svg = html.find("<svg").expect("plots");
     assert!(verdict < first_svg, "the verdict comes before the plots");
     // Two sites + dual start, stop latency, skews, recovery; 3 gap plots; 2 timelines.
-    assert!(html.matches("<svg").count() >= 8, "{}", html.matches("<svg").count());
+    assert!(
+        html.matches("<svg").count() >= 8,
+        "{}",
+        html.matches("<svg").count()
+    );
     assert!(html.contains("dualrec run scenarios/primary-down-&lt;mid&gt;-session.toml --seed 7"));
     assert!(html.contains("site_gap.secondary.max"));
     assert!(html.contains("id=\"timeline-2\""));

@@ -263,7 +263,11 @@ fn draw(
             )
         };
         chart.draw_series(lane.faults.iter().map(|f| shade(f, colour::FAULT)))?;
-        chart.draw_series(t.engine_faults.iter().map(|f| shade(f, colour::ENGINE_FAULT)))?;
+        chart.draw_series(
+            t.engine_faults
+                .iter()
+                .map(|f| shade(f, colour::ENGINE_FAULT)),
+        )?;
         chart.draw_series(lane.faults.iter().map(|f| {
             Text::new(
                 f.kind.clone(),
@@ -271,6 +275,15 @@ fn draw(
                 ("sans-serif", 11).into_font().color(&colour::FAULT),
             )
         }))?;
+        if s == 0 {
+            chart.draw_series(t.engine_faults.iter().map(|f| {
+                Text::new(
+                    format!("{} (engine)", f.kind),
+                    (secs(f.start_ns), top - 0.35),
+                    ("sans-serif", 11).into_font().color(&colour::ENGINE_FAULT),
+                )
+            }))?;
+        }
         chart.draw_series(std::iter::once(bar(
             s,
             1,

@@ -34,7 +34,8 @@ pub struct Scenario {
     /// ten times faster than written).
     pub real_time_scale: Option<f64>,
     /// For real-mode runs: slack granted to time guarantees for the jitter
-    /// of real clocks and schedulers, in written time (default 100 ms).
+    /// of real clocks and schedulers, in wall-clock time (default 25 ms; a
+    /// run at `real_time_scale` k grants `real_tolerance / k` of written time).
     pub real_tolerance: Nanos,
     /// At least one; names are unique.
     pub sites: Vec<SiteDef>,

@@ -17,8 +17,8 @@ use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawPolicy, RawSi
 
 /// Defaults (DESIGN.md and the task brief).
 pub const DEFAULT_SETTLE: Nanos = 30 * SECS;
-/// Real-mode slack on time guarantees (written time), see `runner`.
-pub const DEFAULT_REAL_TOLERANCE: Nanos = 100_000_000;
+/// Real-mode slack on time guarantees (wall-clock time), see `runner`.
+pub const DEFAULT_REAL_TOLERANCE: Nanos = 25_000_000;
 pub const DEFAULT_ORPHAN_GRACE: Nanos = 2 * SECS;
 pub const DEFAULT_MANUAL_RECORDING_MAX: Nanos = 5 * 60 * SECS;
 pub const DEFAULT_PREBUFFER: Nanos = 3 * SECS;

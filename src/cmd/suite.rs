@@ -36,6 +36,10 @@ pub struct SuiteArgs {
     /// Print only one line per scenario.
     #[arg(long, short)]
     quiet: bool,
+    /// `real` runs every scenario on the wall clock against in-process mock
+    /// sites over HTTP (virtual-only scenarios are skipped, and said so).
+    #[arg(long, value_enum, default_value = "virtual")]
+    mode: super::run::Mode,
     /// `json`: print suite.json to stdout (and nothing else).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -77,9 +81,20 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
     );
     let mut reports = Vec::new();
     let mut wall = 0.0;
+    let opts = harness::runner::RunOptions {
+        mode: args.mode.into(),
+        ..Default::default()
+    };
     for (path, scenario) in &scenarios {
+        if args.mode == super::run::Mode::Real {
+            if let Some(reason) = &scenario.virtual_only {
+                bar.suspend(|| eprintln!("skipped {} (virtual-only: {reason})", scenario.name));
+                bar.inc(1);
+                continue;
+            }
+        }
         bar.set_message(scenario.name.clone());
-        let mut output = harness::runner::run_virtual(scenario, &Default::default())?;
+        let mut output = harness::runner::run(scenario, &opts)?;
         output.report.scenario_file = Some(path.to_string_lossy().replace('\\', "/"));
         harness::output::write_run(&out.join(&scenario.name), &output)?;
         wall += output.timing.wall_seconds;

@@ -3,9 +3,9 @@
 
 use engine::core::CameraId;
 use sim::recorder::{RecorderConfig, SiteConfig};
-use sim::world::{Click, FaultKind as WorldFault, FaultSpec, SiteSetup, WorldConfig};
+use sim::world::{Click, FaultSpec, SiteSetup, WorldConfig};
 
-use crate::scenario::{FaultKind, Scenario};
+use crate::scenario::Scenario;
 use crate::workload;
 
 /// Credentials every simulated site accepts.
@@ -46,17 +46,7 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
         .iter()
         .map(|f| FaultSpec {
             site: f.site,
-            kind: match &f.kind {
-                FaultKind::Down => WorldFault::Down,
-                FaultKind::Partition => WorldFault::Partition,
-                FaultKind::Hang => WorldFault::Hang,
-                FaultKind::Slow(d) => WorldFault::Slow(d.clone()),
-                FaultKind::Errors { rate } => WorldFault::Errors { rate: *rate },
-                FaultKind::Restart => WorldFault::Restart,
-                FaultKind::StreamLoss { camera } => WorldFault::StreamLoss { camera: *camera },
-                FaultKind::TokenExpiry => WorldFault::TokenExpiry,
-                FaultKind::EngineCrash => WorldFault::EngineCrash,
-            },
+            kind: f.kind.clone(),
             at: f.at,
             duration: f.duration,
         })

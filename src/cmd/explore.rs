@@ -195,7 +195,7 @@ fn write(
 
 fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path) {
     println!(
-        "tried {} worlds in {:.1} s: {:.0} worlds/s on {} threads ({:.2} M steps/s); {} violating worlds, {} distinct violations",
+        "tried {} worlds in {:.1} s: {:.0} worlds/s on {} thread(s) ({:.2} M steps/s); {} violating worlds, {} distinct violations",
         r.runs,
         r.explore_seconds,
         r.runs_per_second(),
@@ -221,13 +221,13 @@ fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path)
         );
         println!("    reproduce: dualrec run {}", path.display());
     }
-    if !r.findings.is_empty() || r.shrink_seconds > 0.0 {
+    if r.findings.is_empty() {
+        println!("output in {}", dir.display());
+    } else {
         println!(
             "shrinking took {:.1} s; output in {}",
             r.shrink_seconds,
             dir.display()
         );
-    } else {
-        println!("output in {}", dir.display());
     }
 }

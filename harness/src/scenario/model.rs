@@ -132,56 +132,10 @@ impl FaultDef {
     }
 }
 
-/// What a fault does (DESIGN.md, "Fault kinds").
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum FaultKind {
-    Down,
-    Partition,
-    Hang,
-    /// The site's latency for the window.
-    Slow(LatencyDist),
-    /// This fraction (0..=1) of requests fail.
-    Errors {
-        rate: f64,
-    },
-    Restart,
-    /// Index into [`Scenario::cameras`].
-    StreamLoss {
-        camera: usize,
-    },
-    TokenExpiry,
-    EngineCrash,
-}
-
-impl FaultKind {
-    /// Every spelling, in DESIGN.md order.
-    pub const NAMES: &'static [&'static str] = &[
-        "down",
-        "partition",
-        "hang",
-        "slow",
-        "errors",
-        "restart",
-        "stream_loss",
-        "token_expiry",
-        "engine_crash",
-    ];
-
-    /// The scenario spelling, e.g. `stream_loss`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::Down => "down",
-            FaultKind::Partition => "partition",
-            FaultKind::Hang => "hang",
-            FaultKind::Slow(_) => "slow",
-            FaultKind::Errors { .. } => "errors",
-            FaultKind::Restart => "restart",
-            FaultKind::StreamLoss { .. } => "stream_loss",
-            FaultKind::TokenExpiry => "token_expiry",
-            FaultKind::EngineCrash => "engine_crash",
-        }
-    }
-}
+/// What a fault does (DESIGN.md, "Fault kinds"): the world's own type, so
+/// a scenario's faults reach the simulator unchanged. In a scenario,
+/// `StreamLoss::camera` is an index into [`Scenario::cameras`].
+pub use sim::world::FaultKind;
 
 impl Scenario {
     /// Index of the site called `name`.

@@ -28,7 +28,7 @@ pub struct Click {
 }
 
 /// A fault kind, as in scenario files.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum FaultKind {
     /// Site dead: connections refused, no footage; on return manual
     /// recordings and tokens are forgotten.
@@ -53,6 +53,20 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every spelling, in DESIGN.md order.
+    pub const NAMES: &'static [&'static str] = &[
+        "down",
+        "partition",
+        "hang",
+        "slow",
+        "errors",
+        "restart",
+        "stream_loss",
+        "token_expiry",
+        "engine_crash",
+    ];
+
+    /// The scenario spelling, e.g. `stream_loss`.
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Down => "down",

@@ -39,10 +39,10 @@ fn primary_start_latencies(o: &harness::real::RealOutcome) -> Vec<u64> {
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench");
     let load = |f: &str| harness::scenario::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
-    let healthy = run_real(&load("real-burst-1000.toml")).expect("real run");
+    let healthy = run_real(&load("real-burst-1000.toml"), None).expect("real run");
     let mut overhead = engine_overhead(&healthy);
     overhead.sort_unstable();
-    let hung = run_real(&load("real-burst-1000-hung.toml")).expect("real run");
+    let hung = run_real(&load("real-burst-1000-hung.toml"), None).expect("real run");
     let (a, b) = (
         primary_start_latencies(&healthy),
         primary_start_latencies(&hung),

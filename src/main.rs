@@ -35,6 +35,8 @@ enum Command {
     Engine(cmd::engine::EngineArgs),
     /// Merge or re-render reports.
     Report(cmd::report::ReportArgs),
+    /// Acceptance run against live recorders.
+    Accept(cmd::accept::AcceptArgs),
 }
 
 /// Process exit status, as documented in the README.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Recorder(args) => cmd::recorder::run(args),
         Command::Engine(args) => cmd::engine::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Accept(args) => cmd::accept::run(args),
     };
     let outcome = outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -287,7 +287,7 @@ async fn errors_are_json_with_status_and_code() {
             Some(WRITE_KEY),
             Some(format!(
                 "{{\"recording\": true, \"pad\": \"{}\"}}",
-                "x".repeat(2 << 20)
+                "x".repeat(1 << 20)
             )),
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -1,7 +1,8 @@
 //! Real-mode smoke runs: the same scenarios as in virtual time, on the wall
 //! clock (compressed by their `real_time_scale`), with in-process mock sites
-//! speaking SOAP over loopback HTTP and the tokio engine runtime. The three
-//! run in parallel to stay within a minute of wall time.
+//! speaking SOAP over loopback HTTP and `dualrec engine` as a child process
+//! driven through its REST API. They run in parallel to stay within about a
+//! minute of wall time.
 
 use std::path::Path;
 
@@ -12,8 +13,10 @@ fn run_real(name: &str) -> harness::runner::RunOutput {
         .join("scenarios")
         .join(name);
     let scenario = harness::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    // The engine as a child process behind its REST API, as in production.
     let opts = RunOptions {
         mode: Mode::Real,
+        engine_binary: Some(env!("CARGO_BIN_EXE_dualrec").into()),
         ..RunOptions::default()
     };
     run(&scenario, &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -44,4 +47,11 @@ fn one_site_down_in_real_time() {
 #[test]
 fn one_site_hanging_in_real_time() {
     assert_holds(&run_real("hung-site.toml"));
+}
+
+#[test]
+fn engine_killed_and_restarted_from_its_journal_in_real_time() {
+    // `engine_crash` is a real SIGKILL of `dualrec engine`; the new process
+    // restores from its SQLite journal.
+    assert_holds(&run_real("engine-crash.toml"));
 }

@@ -9,6 +9,7 @@
 //! - [`metrics`]: every metric computed from recorder ground truth
 //! - [`guarantee`], [`verdict`]: what a scenario promises and whether it held
 //! - [`report`], [`output`]: `report.json`, `junit.xml`, summaries, trace
+//! - [`accept`]: acceptance runs against live recorders (`dualrec accept`)
 //! - [`explore`]: random fault schedules, shrunk to a reproducer on a violation
 //! - [`suite`]: finding and selecting scenario files; [`shard`]: a suite's
 //!   slice for one of N machines
@@ -16,6 +17,7 @@
 //! The harness never asks the engine what it believes: every figure comes
 //! from the recorders' footage and manual-recording state.
 
+pub mod accept;
 pub mod build;
 pub mod explore;
 pub mod guarantee;

@@ -42,6 +42,9 @@ pub struct RunOptions {
     /// Keep the raw history (see `sim::world::trace`; virtual mode only).
     pub trace: bool,
     pub mode: Mode,
+    /// Real mode: the `dualrec` executable to run the engine as a child
+    /// process behind its REST API (`None`: the engine runs in-process).
+    pub engine_binary: Option<std::path::PathBuf>,
 }
 
 /// Wall-clock figures of a run (they go to `timing.json`, never into the
@@ -115,7 +118,7 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
 pub fn run_real(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
     let scenario = with_seed(scenario, opts);
     let started = Instant::now();
-    let outcome = crate::real::run_real(&scenario)?;
+    let outcome = crate::real::run_real(&scenario, opts.engine_binary.as_deref())?;
     let steps = outcome.events.len() as u64;
     measure(
         scenario,

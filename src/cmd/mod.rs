@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod accept;
 pub mod engine;
 pub mod explore;
 pub mod recorder;

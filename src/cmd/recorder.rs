@@ -18,7 +18,7 @@ use clap::{ArgGroup, Args};
 use engine::core::{DeviceId, Nanos};
 use sim::recorder::SiteConfig;
 use sim::server::{
-    parse_duration, parse_latency, MockSite, MockSiteConfig, DEFAULT_MAX_BODY_BYTES,
+    parse_duration, parse_latency, MockSite, MockSiteConfig, SiteClock, DEFAULT_MAX_BODY_BYTES,
 };
 use sim::world::latency::LatencyDist;
 
@@ -82,6 +82,23 @@ pub struct RecorderArgs {
     /// Larger request bodies answer 413.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Shift the site's UTC clock (Login RegistrationTime, footage times) by
+    /// this much; negative is behind true time, e.g. `-1.5s`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", allow_hyphen_values = true, value_parser = parse_offset)]
+    clock_offset: i64,
+}
+
+/// `--clock-offset`: a duration with an optional sign, in nanoseconds.
+fn parse_offset(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let n = parse_duration(body)?;
+    i64::try_from(n)
+        .map(|n| sign * n)
+        .map_err(|_| format!("`{s}` is too large; expected an offset like `-1.5s` or `250ms`"))
 }
 
 /// `--manual-recording-max`: `None` is `off`.
@@ -212,6 +229,10 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
     cfg.latency = args.latency.clone();
     cfg.seed = args.seed;
     cfg.max_body_bytes = args.max_body_bytes;
+    if args.clock_offset != 0 {
+        let lead = std::time::Duration::from_nanos(args.prebuffer);
+        cfg.clock = Some(SiteClock::start(lead).shifted(args.clock_offset));
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -307,6 +328,10 @@ mod tests {
             Ok(RecordingMax(Some(n))) if n == 300_000_000_000
         ));
         assert!(parse_recording_max("0s").is_err());
+        assert_eq!(parse_offset("-1.5s"), Ok(-1_500_000_000));
+        assert_eq!(parse_offset("+250ms"), Ok(250_000_000));
+        assert_eq!(parse_offset("2s"), Ok(2_000_000_000));
+        assert!(parse_offset("-soon").is_err());
         assert!(parse_positive("soon").is_err());
     }
 }

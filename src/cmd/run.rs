@@ -73,6 +73,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         seed: args.seed,
         trace: args.trace.is_some(),
         mode: args.mode.into(),
+        // Real mode drives the engine the way a client does: this very
+        // binary as `dualrec engine`, over its REST API.
+        engine_binary: std::env::current_exe().ok(),
     };
     // A spinner for real-time runs (virtual runs take milliseconds).
     let spinner = super::report::spinner(

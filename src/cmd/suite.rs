@@ -83,6 +83,9 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
     let mut wall = 0.0;
     let opts = harness::runner::RunOptions {
         mode: args.mode.into(),
+        // Real mode drives the engine the way a client does: this very
+        // binary as `dualrec engine`, over its REST API.
+        engine_binary: std::env::current_exe().ok(),
         ..Default::default()
     };
     for (path, scenario) in &scenarios {

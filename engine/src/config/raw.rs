@@ -71,6 +71,10 @@ pub struct RawFile {
     #[serde(default)]
     pub camera: Vec<Spanned<RawCamera>>,
     pub policy: Option<RawPolicy>,
+    /// `[acceptance]`: read by `dualrec accept` (which re-parses it from the
+    /// file text, with spans); the engine only lets it through.
+    #[allow(dead_code)]
+    pub acceptance: Option<toml::Table>,
 }
 
 /// `[engine]`

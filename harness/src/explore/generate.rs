@@ -295,10 +295,32 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
         &[false, true, false, true],
     ];
     let bursts = if safe { SAFE_BURSTS } else { ALL_BURSTS };
+    // Safe bursts also keep 2 s away from the camera's other clicks, so a
+    // session's own Stop cannot land inside a burst either.
+    let planned = if safe {
+        workload::clicks(&s)
+    } else {
+        Vec::new()
+    };
+    let quiet = |camera: usize, at: Nanos| {
+        planned
+            .iter()
+            .all(|c| c.camera != camera || c.at + 2 * SECS < at || c.at > at + 2 * SECS)
+    };
     let races = rng.random_range(0..=((3.0 * intensity).ceil() as u32));
     for _ in 0..races {
-        let camera = rng.random_range(0..n);
+        let mut camera = rng.random_range(0..n);
         let mut at = ms(rng.random_range(0..d));
+        for _attempt in 0..10 {
+            if quiet(camera, at) {
+                break;
+            }
+            camera = rng.random_range(0..n);
+            at = ms(rng.random_range(0..d));
+        }
+        if !quiet(camera, at) {
+            continue;
+        }
         for &recording in bursts[rng.random_range(0..bursts.len())] {
             s.clicks.push(ClickDef {
                 camera,

@@ -56,6 +56,18 @@ impl SiteClock {
         }
     }
 
+    /// The same clock with its UTC shifted by `offset_nanos` (negative:
+    /// behind true time), as a site whose clock is off would report it
+    /// (`dualrec recorder --clock-offset`). Model time is unchanged.
+    pub fn shifted(self, offset_nanos: i64) -> Self {
+        SiteClock {
+            origin: self.origin,
+            origin_wall: UtcTime::from_unix_nanos(
+                self.origin_wall.unix_nanos().saturating_add(offset_nanos),
+            ),
+        }
+    }
+
     /// The [`Instant`] of model time 0.
     pub fn origin(&self) -> Instant {
         self.origin
@@ -104,6 +116,15 @@ mod tests {
         assert_eq!(c.nanos_at(UtcTime::from_unix_nanos(0)), 0);
         assert_eq!(c.nanos_at(UtcTime::MAX), (i64::MAX - 1_000_000) as u64);
         assert_eq!(c.utc(u64::MAX), UtcTime::MAX);
+    }
+
+    #[test]
+    fn shifted_moves_utc_only() {
+        let c = SiteClock::from_origin(Instant::now(), UtcTime::from_unix_nanos(10_000));
+        let s = c.shifted(-1_500);
+        assert_eq!(s.origin(), c.origin());
+        assert_eq!(s.utc(5).unix_nanos(), 8_505);
+        assert_eq!(c.shifted(0), c);
     }
 
     #[test]

@@ -14,10 +14,16 @@
 //! again, so guarantees read in written time. Fixed costs (HTTP, scheduling)
 //! do not shrink with the scale and weigh more in a compressed run.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod child;
+mod under_test;
+
+use under_test::Engine;
+
 use engine::core::{CameraId, JournalEntry, Nanos, Policy};
-use engine::runtime::{Driver, EngineHandle, RuntimeEvent, SiteAuth, SiteEndpoint};
+use engine::runtime::{RuntimeEvent, SiteAuth, SiteEndpoint};
 use sim::intervals::{IntervalSet, Span};
 use sim::recorder::{RecorderConfig, SiteConfig};
 use sim::server::{
@@ -104,8 +110,15 @@ fn scale_policy(p: &Policy, k: f64) -> Policy {
     }
 }
 
-/// Runs `scenario` in real time (scaled by `real_time_scale`).
-pub fn run_real(scenario: &Scenario) -> Result<RealOutcome, RealError> {
+/// Runs `scenario` in real time (scaled by `real_time_scale`). With
+/// `engine_binary` (the `dualrec` executable) the engine runs as a child
+/// process behind its REST API, and `engine_crash` is a real `SIGKILL`;
+/// without, it runs in this process (the engine-overhead benchmark, which
+/// needs the runtime's event stream).
+pub fn run_real(
+    scenario: &Scenario,
+    engine_binary: Option<&Path>,
+) -> Result<RealOutcome, RealError> {
     if let Some(reason) = &scenario.virtual_only {
         return Err(RealError::VirtualOnly(
             scenario.name.clone(),
@@ -115,10 +128,10 @@ pub fn run_real(scenario: &Scenario) -> Result<RealOutcome, RealError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run(scenario))
+    rt.block_on(run(scenario, engine_binary))
 }
 
-async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
+async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, RealError> {
     let k = s.real_time_scale.unwrap_or(1.0);
     let world = build::world_config(s);
     let prebuffer_lead = s
@@ -190,17 +203,31 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         })
         .collect();
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let start_engine = |incarnation: u64| -> Result<EngineHandle, RealError> {
-        let driver = Driver::new(
-            mirror_cfg.clone(),
-            endpoints.clone(),
-            derive_seed(s.seed, 0xe + incarnation),
-        )
-        .map_err(|e| RealError::Engine(e.to_string()))?;
-        Ok(driver.observer(events_tx.clone()).spawn())
+    let mut engine = match engine_binary {
+        None => Engine::InProcess {
+            handle: None,
+            cfg: mirror_cfg.clone(),
+            endpoints,
+            seed: s.seed,
+            incarnation: 0,
+            events: events_tx.clone(),
+        },
+        Some(binary) => {
+            let addresses: Vec<child::SiteAddress> = sites
+                .iter()
+                .zip(&s.sites)
+                .map(|(site, def)| child::SiteAddress {
+                    service_url: site.service_url(),
+                    recorder_urls: (0..def.recorders.max(1))
+                        .map(|r| format!("{}{}", site.service_url(), recorder_path(r)))
+                        .collect(),
+                })
+                .collect();
+            let seed = derive_seed(s.seed, 0xe);
+            Engine::Child(child::ChildEngine::start(binary, &mirror_cfg, &addresses, seed).await?)
+        }
     };
-    let mut engine = Some(start_engine(0)?);
-    let mut incarnation = 0;
+    engine.start().await?;
 
     // The schedule in written time.
     let mut schedule: Vec<(Nanos, Action)> = workload::clicks(s)
@@ -255,9 +282,10 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
                     camera,
                     recording,
                 }));
-                match &engine {
-                    Some(e) => submit_burst(e, &cameras, burst, &mut journal).await,
-                    None => pending.extend(burst),
+                if engine.is_running() {
+                    engine.click(&cameras, burst, &mut journal).await;
+                } else {
+                    pending.extend(burst);
                 }
             }
             Action::FaultStart(i) => {
@@ -265,9 +293,7 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
                 let dur = scaled(f.duration, k);
                 let kind = match &f.kind {
                     FaultKind::EngineCrash => {
-                        if let Some(e) = engine.take() {
-                            e.shutdown().await;
-                        }
+                        engine.crash().await;
                         continue;
                     }
                     FaultKind::Down => SiteFaultKind::Down,
@@ -292,15 +318,11 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
                 }
             }
             Action::EngineRestart => {
-                incarnation += 1;
-                let e = start_engine(incarnation)?;
-                if e.restore(journal.clone()).await.is_err() {
-                    return Err(RealError::Engine(
-                        "the restarted engine stopped at once".into(),
-                    ));
-                }
-                submit_burst(&e, &cameras, std::mem::take(&mut pending), &mut journal).await;
-                engine = Some(e);
+                engine.restart(&journal).await?;
+                // The client retries the clicks the dead engine never took.
+                engine
+                    .click(&cameras, std::mem::take(&mut pending), &mut journal)
+                    .await;
             }
         }
     }
@@ -310,7 +332,6 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         origin + Duration::from_nanos(scaled(s.duration, k)),
     ))
     .await;
-    let end_model = clock.now();
     for site in &sites {
         site.clear_faults().await;
     }
@@ -342,9 +363,7 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         footage.push(f);
         final_manual.push(fin);
     }
-    if let Some(e) = engine.take() {
-        e.shutdown().await;
-    }
+    engine.stop().await;
     for site in sites {
         site.shutdown().await;
     }
@@ -353,7 +372,8 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
     while let Some(e) = events_rx.recv().await {
         events.push(e);
     }
-    let end = to_written(end_model).max(s.duration).min(s.duration);
+    // Metric windows end where the scenario does, in written time.
+    let end = s.duration;
     let faults = s
         .faults
         .iter()
@@ -385,65 +405,6 @@ async fn run(s: &Scenario) -> Result<RealOutcome, RealError> {
         origin,
         scale: k,
     })
-}
-
-/// Sends clicks so the engine can batch them, keeping each camera's clicks
-/// in order: the burst goes out in waves in which a camera appears at most
-/// once (clicks within a wave are concurrent, waves are sequential).
-async fn submit_burst(
-    e: &EngineHandle,
-    cameras: &[CameraId],
-    burst: Vec<(usize, bool)>,
-    journal: &mut Vec<JournalEntry>,
-) {
-    let mut rest = burst;
-    while !rest.is_empty() {
-        let mut seen = std::collections::HashSet::new();
-        let (wave, later): (Vec<_>, Vec<_>) = rest
-            .into_iter()
-            .partition(|(camera, _)| seen.insert(*camera));
-        submit_wave(e, cameras, wave, journal).await;
-        rest = later;
-    }
-}
-
-/// Sends one wave (distinct cameras) as one batch and journals what the
-/// engine acknowledged.
-async fn submit_wave(
-    e: &EngineHandle,
-    cameras: &[CameraId],
-    burst: Vec<(usize, bool)>,
-    journal: &mut Vec<JournalEntry>,
-) {
-    let intents = burst
-        .iter()
-        .map(|&(c, r)| (cameras[c].clone(), r))
-        .collect();
-    let Ok(results) = e.set_intents(intents).await else {
-        tracing::warn!("the engine stopped before accepting the clicks");
-        return;
-    };
-    for ((camera, recording), result) in burst.into_iter().zip(results) {
-        let id = &cameras[camera];
-        match result {
-            Ok(seq) => {
-                if journal
-                    .iter()
-                    .rev()
-                    .find(|j| &j.camera == id)
-                    .map(|j| j.seq)
-                    != Some(seq)
-                {
-                    journal.push(JournalEntry {
-                        camera: id.clone(),
-                        seq,
-                        recording,
-                    });
-                }
-            }
-            Err(err) => tracing::warn!(camera = %id, error = %err, "click not accepted"),
-        }
-    }
 }
 
 /// Engine overhead of each start click, in nanoseconds: dual-start latency

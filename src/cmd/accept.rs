@@ -1,0 +1,146 @@
+//! `dualrec accept --config FILE`: acceptance run against the live sites of
+//! a site config (see `harness::accept`).
+//!
+//! Owns argument parsing, the tokio runtime, the output folder and the exit
+//! code: 0 every criterion held (or `--dry-run`), 1 a criterion failed, the
+//! run refused to start or was interrupted, 2 invalid input, 3 an internal
+//! or I/O error. Log lines go to stderr with their UTC time.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use engine::core::Nanos;
+use harness::accept::plan::{DrillMode, Overrides};
+use harness::accept::{AcceptError, AcceptOptions, RemoteEngine, Status};
+
+use crate::Outcome;
+
+/// Acceptance run against live recorders: preflight, start/stop cycles
+/// through the engine, footage read back, an optional fault drill, verdict.
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// Site config (the same file as `dualrec engine`), with an optional [acceptance] table.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Output folder (default reports/acceptance-<time>/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Who runs the acceptance (shown in the reports).
+    #[arg(long, value_name = "NAME", default_value = "unnamed operator")]
+    operator: String,
+    /// Start/stop cycles (default 3, or [acceptance] cycles).
+    #[arg(long, value_name = "N")]
+    cycles: Option<u32>,
+    /// How long each cycle records (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = engine::config::parse_duration)]
+    session: Option<Nanos>,
+    /// Pause between cycles (default 5s; keep it above the recorders' pre-buffer).
+    #[arg(long, value_name = "DURATION", value_parser = engine::config::parse_duration)]
+    pause: Option<Nanos>,
+    /// Go on although a test camera is already recording: that camera is left out, never stopped.
+    #[arg(long)]
+    force: bool,
+    /// Print the plan and exit without contacting any recorder.
+    #[arg(long)]
+    dry_run: bool,
+    /// Click through a running `dualrec engine` at this URL instead of an in-process engine.
+    #[arg(long, value_name = "URL", requires = "key_env")]
+    engine: Option<String>,
+    /// Environment variable holding the engine's API key (role write).
+    #[arg(long, value_name = "VAR", requires = "engine")]
+    key_env: Option<String>,
+    /// Fault drill: `prompt` asks the operator to cut and restore a site; `hooks` runs --drill-cut/--drill-restore.
+    #[arg(long, value_name = "prompt|hooks")]
+    drill: Option<String>,
+    /// Shell command that cuts the drill site off (implies --drill hooks).
+    #[arg(long, value_name = "CMD", requires = "drill_restore")]
+    drill_cut: Option<String>,
+    /// Shell command that restores the drill site.
+    #[arg(long, value_name = "CMD", requires = "drill_cut")]
+    drill_restore: Option<String>,
+    /// The site the drill cuts (default the last configured site).
+    #[arg(long, value_name = "NAME")]
+    drill_site: Option<String>,
+}
+
+fn invalid(message: impl std::fmt::Display) -> anyhow::Result<Outcome> {
+    eprintln!("error: {message}");
+    Ok(Outcome::InvalidInput)
+}
+
+pub fn run(args: AcceptArgs) -> anyhow::Result<Outcome> {
+    let drill = match (args.drill.as_deref(), &args.drill_cut, &args.drill_restore) {
+        (None, None, _) => None,
+        (Some("prompt"), None, _) => Some(DrillMode::Prompt),
+        (Some("hooks") | None, Some(cut), Some(restore)) => Some(DrillMode::Hooks {
+            cut: cut.clone(),
+            restore: restore.clone(),
+        }),
+        (Some("hooks"), None, _) => {
+            return invalid("--drill hooks needs --drill-cut CMD and --drill-restore CMD")
+        }
+        (Some("prompt"), Some(_), _) => {
+            return invalid("--drill prompt takes no --drill-cut/--drill-restore hooks")
+        }
+        (Some(other), _, _) => {
+            return invalid(format!("--drill `{other}`: expected `prompt` or `hooks`"))
+        }
+        (None, Some(_), None) => return invalid("--drill-cut needs --drill-restore"),
+    };
+    let remote = match (&args.engine, &args.key_env) {
+        (Some(url), Some(var)) => match std::env::var(var) {
+            Ok(key) if !key.is_empty() => Some(RemoteEngine {
+                url: url.clone(),
+                key,
+            }),
+            _ => {
+                return invalid(format!(
+                    "environment variable {var} (named by --key-env) is not set; expected the engine's API key"
+                ))
+            }
+        },
+        _ => None,
+    };
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_out_dir("acceptance"));
+    let opts = AcceptOptions {
+        config: args.config.clone(),
+        out_dir,
+        operator: args.operator.clone(),
+        overrides: Overrides {
+            cycles: args.cycles,
+            session: args.session,
+            pause: args.pause,
+            drill,
+            drill_site: args.drill_site.clone(),
+        },
+        force: args.force,
+        dry_run: args.dry_run,
+        remote,
+        echo: Box::new(|line| eprintln!("{line}")),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(harness::accept::run(opts));
+    match outcome {
+        Ok(o) => Ok(match o.status {
+            Status::Passed | Status::DryRun => Outcome::Passed,
+            Status::Failed | Status::Interrupted => Outcome::GuaranteeFailed,
+            Status::Refused(why) => {
+                eprintln!("acceptance refused: {why}");
+                Outcome::GuaranteeFailed
+            }
+        }),
+        Err(AcceptError::Invalid(e)) => invalid(e),
+        Err(AcceptError::Internal(e)) => {
+            eprintln!("error: {e}");
+            Ok(Outcome::Internal)
+        }
+    }
+}

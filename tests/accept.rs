@@ -245,15 +245,20 @@ fn acceptance_passes_and_measures_clock_offsets() {
     }
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap_or_default();
     assert!(
-        summary.contains("operator CI") && summary.contains("secondary"),
+        summary.contains("operator CI")
+            && summary.contains("secondary")
+            && summary.contains("dualrec accept --config"),
         "{summary}"
     );
     // The non-test camera was never touched.
     let vault: serde_json::Value = reqwest_get(b.control, &format!("/footage/{}", b.devices[1]));
-    assert!(
-        !vault.to_string().contains("\"start\""),
+    assert_eq!(
+        vault["manual"],
+        serde_json::json!([]),
         "vault untouched: {vault}"
     );
+    let lobby = reqwest_get(b.control, &format!("/footage/{}", b.devices[0]));
+    assert_eq!(lobby["manual"].as_array().map(Vec::len), Some(2), "{lobby}");
 }
 
 fn reqwest_get(addr: SocketAddr, path: &str) -> serde_json::Value {
@@ -336,8 +341,9 @@ fn refuses_when_a_test_camera_is_already_recording_and_dry_run_touches_nothing()
     assert!(stderr.contains("never touched: vault"), "{stderr}");
     assert!(!dry_out.exists(), "a dry run writes nothing");
     let footage = reqwest_get(a.control, &format!("/footage/{}", a.devices[0]));
-    assert!(
-        !footage.to_string().contains("\"start\""),
+    assert_eq!(
+        footage["manual"],
+        serde_json::json!([]),
         "dry run touched the recorder: {footage}"
     );
 
@@ -447,4 +453,69 @@ fn ctrl_c_stops_what_acceptance_started() {
         stderr.contains("left: lobby on secondary: not recording"),
         "{stderr}"
     );
+}
+
+/// A `dualrec engine` process, killed when dropped.
+struct EngineProcess(Child);
+
+impl Drop for EngineProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn clicks_go_through_a_running_engine_with_engine_url() {
+    let a = start_site("primary", "-0.5s", "fixed:5ms");
+    let b = start_site("secondary", "0.7s", "fixed:15ms");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &a, &b, SHORT);
+    let key_env = format!("{PASSWORD_ENV}_KEY");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dualrec"))
+        .arg("engine")
+        .arg("--config")
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .env(PASSWORD_ENV, "secret")
+        .env(&key_env, "an-api-key-of-sufficient-length")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dualrec engine");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let engine = EngineProcess(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the engine prints its address");
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            break rest.split_whitespace().next().unwrap_or("").to_owned();
+        }
+    };
+    let out = dir.path().join("out");
+    let url = format!("http://{addr}");
+    let (code, stderr) = accept(
+        &config,
+        &out,
+        &["--cycles", "1", "--engine", &url, "--key-env", &key_env],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("clicks go to the engine at {url}")),
+        "{stderr}"
+    );
+    let doc = json(&out.join("acceptance.json"));
+    assert_eq!(doc["engine"], url.as_str());
+    let off = offsets(&doc);
+    assert!((off[0] + 0.5).abs() < 0.1, "primary offset {} s", off[0]);
+    assert!((off[1] - 0.7).abs() < 0.1, "secondary offset {} s", off[1]);
+    drop(engine);
 }

@@ -64,6 +64,9 @@ impl Mirror {
         if pair.retry_at > now {
             return None;
         }
+        if !desired && pair.renewing && pair.observed == Observed::Stopped {
+            return Some(RecorderOp::Start);
+        }
         if let Some(op) = pair.corrective_op(desired) {
             return Some(op);
         }
@@ -84,7 +87,11 @@ impl Mirror {
             .any(|s| self.pairs[camera * self.nsites + s].renewing);
         // ...but never past half the margin: a sibling stuck in a failing
         // renewal must not let this site run into its own auto-stop.
-        let patience_ends = due + self.policy.renew_before.min(limit.unwrap_or(0) / 2) / 2;
+        // An unknown timer is due "at time 0": measure the patience from when
+        // the pair was last confirmed instead.
+        let patience_from = due.max(self.pairs[p].last_op_sent);
+        let patience_ends =
+            patience_from + self.policy.renew_before.min(limit.unwrap_or(0) / 2) / 2;
         if sibling_renewing && now < patience_ends {
             let recheck = (now + self.policy.retry_max).min(patience_ends);
             self.timers.arm(recheck, Timer::Wake(p));
@@ -116,10 +123,11 @@ impl Mirror {
         expires_at.saturating_sub(self.policy.token_renew_before.min(ttl / 2))
     }
 
-    fn send_login(&mut self, now: Nanos, site: SiteId) {
+    pub(super) fn send_login(&mut self, now: Nanos, site: SiteId) {
         let req = self.next_request_id();
         let current = self.sites[site].token_value().map(str::to_owned);
         self.sites[site].login_inflight = Some(req);
+        self.sites[site].login_sent_at = now;
         self.inflight.insert(
             req,
             InFlight {
@@ -191,6 +199,9 @@ impl Mirror {
     /// even with nothing to ask, as its health check.
     pub(super) fn send_probe(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
         let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
+            // Due while a login is under way: ask as soon as it succeeds,
+            // not a whole probe interval later.
+            self.sites[site].probe_refused[recorder] = true;
             return;
         };
         let mut pairs = Vec::new();
@@ -261,6 +272,17 @@ impl Mirror {
                 };
                 self.timers
                     .arm(now + interval.max(1), Timer::Probe(site, recorder, gen));
+                let st = &self.sites[site];
+                if !st.up && st.token.is_none() {
+                    // Without a token the login is the health check: keep
+                    // its pace to the down-probe cadence instead of waiting
+                    // for a lost login to time out and back off.
+                    let stale = st.login_inflight.is_none()
+                        || now >= st.login_sent_at + self.policy.down_probe_interval;
+                    if stale && recorder == 0 {
+                        self.send_login(now, site);
+                    }
+                }
                 if !self.sites[site].probe_busy(recorder) {
                     self.send_probe(now, site, recorder);
                 }

@@ -333,7 +333,11 @@ impl Mirror {
             // intent had accumulated.
             pair.failures = 0;
             pair.retry_at = 0;
-            if !recording {
+            // A stop click during a renewal's hand-over (Stop done, Start
+            // pending) keeps the renewal: its Start back-fills the hand-over
+            // from the pre-buffer, then the stop follows. Otherwise the
+            // footage between the renewal's Stop and the click would be lost.
+            if !recording && pair.observed != Observed::Stopped {
                 pair.renewing = false;
             }
             self.mark_dirty(p);

@@ -275,8 +275,10 @@ impl Mirror {
         }
         match inflight.purpose {
             Purpose::Login => {
-                self.sites[site].login_inflight = None;
-                self.schedule_login_retry(now, site);
+                if self.sites[site].login_inflight == Some(req) {
+                    self.sites[site].login_inflight = None;
+                    self.schedule_login_retry(now, site);
+                }
             }
             Purpose::Probe(recorder, _) => {
                 self.sites[site].probe_inflight[recorder] = None;

@@ -19,7 +19,9 @@ pub(crate) struct SiteState {
     pub up: bool,
     pub consecutive_failures: u32,
     pub token: Option<Token>,
+    /// The newest login in flight (an older one may still answer).
     pub login_inflight: Option<RequestId>,
+    pub login_sent_at: Nanos,
     /// Back-off for failed logins.
     pub login_failures: u32,
     pub login_retry_at: Nanos,
@@ -38,6 +40,7 @@ impl SiteState {
             consecutive_failures: 0,
             token: None,
             login_inflight: None,
+            login_sent_at: 0,
             login_failures: 0,
             login_retry_at: 0,
             probe_inflight: vec![None; recorders],

@@ -178,7 +178,7 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
     let site_names: Vec<String> = cfg.sites.iter().map(|s| s.spec.name.clone()).collect();
     let criteria = criteria::criteria(&settings, &site_names);
     let guarantees = criteria::parse(&criteria, &site_names)?;
-    let plan_lines = plan::plan(
+    let mut plan_lines = plan::plan(
         &cfg,
         &settings,
         &targets.iter().map(|t| t.index).collect::<Vec<_>>(),
@@ -192,18 +192,19 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
         .max()
         .unwrap_or(0);
 
+    if settings.pause <= max_prebuffer && (settings.cycles > 1 || settings.drill.is_some()) {
+        plan_lines.push(format!(
+            "note: pause {} is not longer than the pre-buffer {}: footage of consecutive \
+             sessions may merge (their start times then come from IsManualRecording)",
+            secs(settings.pause),
+            secs(max_prebuffer)
+        ));
+    }
+
     if opts.dry_run {
         let log = ActionLog::echo_only(opts.echo);
         for l in &plan_lines {
             log.plain(l);
-        }
-        if settings.pause <= max_prebuffer && settings.cycles > 1 {
-            log.plain(format!(
-                "note: pause {} is not longer than the pre-buffer {}: footage of consecutive \
-                 cycles may merge (start times then come from IsManualRecording)",
-                secs(settings.pause),
-                secs(max_prebuffer)
-            ));
         }
         log.plain("dry run: no recorder was contacted");
         return Ok(AcceptOutcome {
@@ -533,11 +534,21 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
     let report = Report::build(meta, &record, &metrics, verdicts);
     write_report_files(&opts.out_dir, &report, Renderings::ALL)
         .map_err(|e| AcceptError::Internal(e.to_string()))?;
+    // The scenario renderings name a replay command; an acceptance is re-run
+    // with `dualrec accept` instead.
+    let rerun = format!("dualrec accept --config {}", cfg.file);
     let summary = format!(
         "# Acceptance\n\n{description}\n\n{}",
         summary_markdown(&report)
-    );
+    )
+    .replace(&report.replay_command(), &rerun);
     let _ = std::fs::write(opts.out_dir.join("summary.md"), summary);
+    for file in ["report.html", "junit.xml"] {
+        let path = opts.out_dir.join(file);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let _ = std::fs::write(&path, text.replace(&report.replay_command(), &rerun));
+        }
+    }
     let _ = std::fs::write(
         opts.out_dir.join("record.json"),
         serde_json::to_string_pretty(&record).unwrap_or_default() + "\n",

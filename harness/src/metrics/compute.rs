@@ -19,6 +19,10 @@ use super::{
 const NO_RECOVERY_KINDS: &[&str] = &["token_expiry"];
 
 /// Computes every metric of a run.
+/// How far back from the end of the settle period a recording camera may
+/// have been seen recording (one renewal hand-over is far shorter).
+const RENEWAL_WINDOW: Nanos = 1_000_000_000;
+
 pub fn compute(record: &RunRecord, config: &MetricsConfig) -> Result<Metrics, MetricsError> {
     check_shape(record)?;
     let n_sites = record.sites.len();
@@ -165,10 +169,29 @@ pub fn compute(record: &RunRecord, config: &MetricsConfig) -> Result<Metrics, Me
     // Lost intents.
     let mut lost_by_site = vec![0u64; n_sites];
     let mut lost_intents = Vec::new();
+    // A camera that should record counts as recording on a site if the site
+    // recorded it at any time in the last `RENEWAL_WINDOW` of the settle
+    // period: a renewal (Stop then Start) may be in flight at the very last
+    // instant. A camera that should not record must not be recording at the
+    // end (a renewal never starts a stopped camera).
+    let tail_start = record
+        .settled_at
+        .saturating_sub(RENEWAL_WINDOW)
+        .max(record.end);
     for (c, intent) in intents.final_intent.iter().enumerate() {
         let Some(intent) = *intent else { continue };
+        let agrees = |r: usize| {
+            if intent {
+                record.final_manual[r][c]
+                    || !record.manual[r][c]
+                        .clip(tail_start, record.settled_at)
+                        .is_empty()
+            } else {
+                !record.final_manual[r][c]
+            }
+        };
         let sites: Vec<String> = (0..n_sites)
-            .filter(|&r| record.final_manual[r][c] != intent)
+            .filter(|&r| !agrees(r))
             .inspect(|&r| lost_by_site[r] += 1)
             .map(|r| record.sites[r].clone())
             .collect();

@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value};
 
-use engine::core::{DeviceId, MICROS, MILLIS, SECS};
+use engine::core::DeviceId;
 
 use crate::intervals::Nanos;
 use crate::world::latency::LatencyDist;
@@ -309,89 +309,9 @@ impl EdgeState {
     }
 }
 
-/// Units of [`parse_duration`], with their length in nanoseconds.
-const UNITS: &[(&str, Nanos)] = &[
-    ("h", 3_600 * SECS),
-    ("m", 60 * SECS),
-    ("s", SECS),
-    ("ms", MILLIS),
-    ("us", MICROS),
-    ("µs", MICROS),
-    ("ns", 1),
-];
-
-/// Parses a humane duration (`250ms`, `30s`, `1m30s`, `10.05s`, `4h`) into
-/// exact nanoseconds; fractions are decimal, never through `f64`. The same
-/// syntax as scenario files (units `h m s ms us ns`, combinable, each at
-/// most once).
-pub fn parse_duration(text: &str) -> Result<Nanos, String> {
-    let err = |problem: String| {
-        format!(
-            "`{text}` is not a duration: {problem}; expected a duration like `250ms` or `1m30s` \
-             (units: h, m, s, ms, us, ns)"
-        )
-    };
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(err("it is empty".into()));
-    }
-    let mut rest = s;
-    let mut total: u128 = 0;
-    let mut seen: Vec<&str> = Vec::new();
-    while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (num, after) = rest.split_at(n);
-        if num.is_empty() {
-            return Err(err(format!("expected a number at `{rest}`")));
-        }
-        let u = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(u);
-        rest = after;
-        let Some(&(unit, scale)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-            return Err(if unit.is_empty() {
-                err(format!("`{num}` has no unit"))
-            } else {
-                err(format!("unknown unit `{unit}`"))
-            });
-        };
-        if seen.contains(&unit) {
-            return Err(err(format!("unit `{unit}` appears twice")));
-        }
-        seen.push(unit);
-        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-        if (int.is_empty() && frac.is_empty()) || frac.contains('.') || int.len() > 20 {
-            return Err(err(format!("`{num}` is not a number")));
-        }
-        if frac.len() > 18 {
-            return Err(err(format!("`{num}` has too many fractional digits")));
-        }
-        let int: u128 = if int.is_empty() {
-            0
-        } else {
-            int.parse()
-                .map_err(|_| err(format!("`{num}` is not a number")))?
-        };
-        let frac_value: u128 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse()
-                .map_err(|_| err(format!("`{num}` is not a number")))?
-        };
-        let denom = 10u128.pow(frac.len() as u32);
-        let scale = u128::from(scale);
-        if (frac_value * scale).checked_rem(denom) != Some(0) {
-            return Err(err("it is finer than one nanosecond".into()));
-        }
-        total = total
-            .saturating_add(int.saturating_mul(scale))
-            .saturating_add(frac_value * scale / denom);
-    }
-    u64::try_from(total).map_err(|_| err("it is too long".into()))
-}
+/// Humane durations (`250ms`, `1m30s`, `10.05s`): the same parser as the
+/// site config's, so a duration reads the same everywhere.
+pub use engine::config::parse_duration;
 
 /// Parses a latency spec of the command line and the control API:
 /// `fixed:20ms` (or just `20ms`), `uniform:5ms:50ms`, `normal:35ms:8ms`
@@ -503,6 +423,7 @@ pub fn latency_from_json(v: &Value) -> Result<LatencyDist, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::core::{MILLIS, SECS};
 
     #[test]
     fn durations() {

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod core;
+pub mod duration;
 pub mod journal;
 pub mod runtime;
 pub mod service;

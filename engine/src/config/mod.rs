@@ -9,7 +9,6 @@
 //! the config itself; API keys are kept only as SHA-256 digests, and no
 //! `Debug` output shows a secret.
 
-mod duration;
 mod raw;
 mod validate;
 
@@ -18,7 +17,7 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use duration::parse_duration;
+pub use crate::duration::parse_duration;
 
 use crate::core::{CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, SiteSpec};
 use crate::runtime::{SiteAuth, SiteEndpoint};

@@ -11,8 +11,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::duration::{parse_duration, EXPECTED};
 use crate::core::Nanos;
+use crate::duration::{parse_duration, EXPECTED};
 
 /// A duration value (`"250ms"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

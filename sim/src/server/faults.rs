@@ -309,9 +309,11 @@ impl EdgeState {
     }
 }
 
-/// Humane durations (`250ms`, `1m30s`, `10.05s`): the same parser as the
-/// site config's, so a duration reads the same everywhere.
-pub use engine::config::parse_duration;
+/// Humane durations (`250ms`, `1m30s`, `10.05s`): the project-wide parser
+/// of [`engine::duration`], its error as the message the API answers with.
+pub fn parse_duration(text: &str) -> Result<Nanos, String> {
+    engine::duration::parse_duration(text).map_err(|e| e.to_string())
+}
 
 /// Parses a latency spec of the command line and the control API:
 /// `fixed:20ms` (or just `20ms`), `uniform:5ms:50ms`, `normal:35ms:8ms`

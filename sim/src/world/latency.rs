@@ -11,7 +11,7 @@
 //! and capped (at [`MAX_SAMPLE`] by default) so heavy tails cannot overflow
 //! virtual time. This module performs no I/O and reads no clock.
 
-use engine::core::{Nanos, MICROS, MILLIS, SECS};
+use engine::core::{Nanos, MILLIS, SECS};
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Normal, Pareto};
 use serde::{Deserialize, Serialize};
@@ -181,57 +181,14 @@ fn to_nanos(x: f64, cap: Nanos) -> Nanos {
     }
 }
 
-/// Formats nanoseconds in the scenario syntax, exactly: `0s`, `250ms`,
-/// `10.05s`, `1m30s`, `1h`, `1.5us`, `7ns`. Whatever it prints, the scenario
-/// duration parser reads back to the same value.
-pub fn format_nanos(ns: Nanos) -> String {
-    const MINUTE: Nanos = 60 * SECS;
-    const HOUR: Nanos = 60 * MINUTE;
-    if ns == 0 {
-        return "0s".to_string();
-    }
-    if ns >= MINUTE {
-        let mut out = String::new();
-        let h = ns / HOUR;
-        let m = (ns % HOUR) / MINUTE;
-        let rest = ns % MINUTE;
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        if rest > 0 {
-            out.push_str(&decimal(rest, SECS, "s"));
-        }
-        return out;
-    }
-    if ns >= SECS {
-        decimal(ns, SECS, "s")
-    } else if ns >= MILLIS {
-        decimal(ns, MILLIS, "ms")
-    } else if ns >= MICROS {
-        decimal(ns, MICROS, "us")
-    } else {
-        format!("{ns}ns")
-    }
-}
-
-/// `ns` in `unit`s with an exact, trimmed decimal fraction.
-fn decimal(ns: Nanos, unit: Nanos, suffix: &str) -> String {
-    let whole = ns / unit;
-    let frac = ns % unit;
-    if frac == 0 {
-        return format!("{whole}{suffix}");
-    }
-    let width = unit.ilog10() as usize;
-    let digits = format!("{frac:0width$}");
-    format!("{whole}.{}{suffix}", digits.trim_end_matches('0'))
-}
+/// Formats nanoseconds in the scenario syntax, exactly (see
+/// [`engine::duration::format_duration`]).
+pub use engine::duration::format_duration as format_nanos;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::core::MICROS;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 

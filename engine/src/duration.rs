@@ -13,6 +13,9 @@
 
 use std::fmt;
 
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
 use crate::core::{Nanos, MICROS, MILLIS, SECS};
 
 /// The hint every duration error ends with.
@@ -189,6 +192,52 @@ fn decimal(ns: Nanos, unit: Nanos, suffix: &str) -> String {
     let width = unit.ilog10() as usize;
     let digits = format!("{frac:0width$}");
     format!("{whole}.{}{suffix}", digits.trim_end_matches('0'))
+}
+
+/// A duration in serde input (`"250ms"`), for config and scenario files;
+/// its error is [`parse_duration`]'s message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Nanos);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&EXPECTED["expected ".len()..])
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+                parse_duration(v).map(Dur).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A duration or `"off"` (`manual_recording_max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurOrOff(pub Option<Nanos>);
+
+impl<'de> Deserialize<'de> for DurOrOff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurOrOff;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration like `5m`, or \"off\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurOrOff, E> {
+                if v.trim() == "off" {
+                    return Ok(DurOrOff(None));
+                }
+                parse_duration(v)
+                    .map(|ns| DurOrOff(Some(ns)))
+                    .map_err(|e| E::custom(format!("{e}, or \"off\"")))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 #[cfg(test)]

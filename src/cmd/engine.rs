@@ -86,31 +86,9 @@ pub fn run(args: EngineArgs) -> anyhow::Result<Outcome> {
         .await
         .context("the engine service did not start")?;
         eprintln!("listening on {}", service.local_addr());
-        shutdown_signal().await;
+        super::shutdown_signal().await;
         tracing::info!("shutdown requested; recorders keep recording, intents persist");
         service.shutdown().await.context("shutting down")?;
         Ok(Outcome::Passed)
     })
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only"),
-        }
-    }
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        tracing::warn!(error = %e, "cannot watch Ctrl-C; running until killed");
-        std::future::pending::<()>().await;
-    }
 }

@@ -253,32 +253,10 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
             site.control_addr()
                 .map_or_else(|| "none".to_owned(), |a| a.to_string())
         );
-        shutdown_signal().await;
+        super::shutdown_signal().await;
         site.shutdown().await;
         Ok(Outcome::Passed)
     })
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only"),
-        }
-    }
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        tracing::warn!(error = %e, "cannot watch Ctrl-C; running until killed");
-        std::future::pending::<()>().await;
-    }
 }
 
 #[cfg(test)]

@@ -43,8 +43,9 @@ pub use login::{
 };
 pub use recorder::{
     decode_recorder_request, decode_recorder_response, encode_recorder_request,
-    encode_recorder_response, soap_action, ManualRecordingInfo, ManualRecordingResult, Operation,
-    RecorderRequest, RecorderResponse, SequenceEntry, SequenceType,
+    encode_recorder_response, encode_recorder_response_as, soap_action, ManualRecordingInfo,
+    ManualRecordingResult, Operation, RecorderRequest, RecorderResponse, SequenceEntry,
+    SequenceType,
 };
 pub use time::{TimeParseError, UtcTime};
 

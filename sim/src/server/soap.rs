@@ -37,9 +37,9 @@ use base64::Engine as _;
 use engine::core::{DeviceId, RecorderOp};
 use xprotect::{
     decode_login_request, decode_recorder_request, encode_fault, encode_login_response,
-    encode_recorder_response, sniff_soap_version, DecodeError, Fault, LoginEndpoint, LoginResult,
-    ManualRecordingInfo, ManualRecordingResult, RecorderRequest, RecorderResponse, SequenceEntry,
-    SequenceType, SoapVersion, RECORDER_PATH, RECORDING_SEQUENCE_ID,
+    encode_recorder_response_as, sniff_soap_version, DecodeError, Fault, LoginEndpoint,
+    LoginResult, ManualRecordingInfo, ManualRecordingResult, RecorderRequest, RecorderResponse,
+    SequenceEntry, SequenceType, SoapVersion, RECORDER_PATH, RECORDING_SEQUENCE_ID,
 };
 
 use super::listener::ConnCtx;
@@ -533,8 +533,8 @@ fn recorder(
             (
                 soap(
                     StatusCode::OK,
-                    SoapVersion::V11,
-                    encode_recorder_response(&response),
+                    version,
+                    encode_recorder_response_as(version, &response),
                 ),
                 summary,
             )

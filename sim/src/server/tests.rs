@@ -860,3 +860,25 @@ async fn shutdown_closes_both_ports_and_drop_does_too() {
     let started = serve(config(), localhost(), None, async {}).await;
     assert!(started.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soap_12_recorder_request_is_answered_in_soap_12() {
+    let site = start(config()).await;
+    let token = login(&site).await;
+    let body = format!(
+        r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>
+        <StartManualRecording xmlns="http://videoos.net/2/XProtectCSRecorderCommand">
+        <token>{token}</token><deviceIds><deviceId>{D1}</deviceId></deviceIds>
+        </StartManualRecording></e:Body></e:Envelope>"#
+    );
+    let r = must(soap_at(&site, RECORDER_PATH, &body).await).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("http://www.w3.org/2003/05/soap-envelope"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("StartManualRecordingResult"), "{}", r.body);
+    assert_eq!(site.is_recording(&DeviceId::new(D1)), Some(true));
+    site.shutdown().await;
+}

@@ -11,7 +11,9 @@ mod response;
 mod tests;
 
 pub use request::{decode_recorder_request, encode_recorder_request};
-pub use response::{decode_recorder_response, encode_recorder_response};
+pub use response::{
+    decode_recorder_response, encode_recorder_response, encode_recorder_response_as,
+};
 
 use std::fmt;
 

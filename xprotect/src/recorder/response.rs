@@ -19,6 +19,12 @@ use crate::xml::{escape, Element};
 
 /// Encodes `response` as a SOAP 1.1 message.
 pub fn encode_recorder_response(response: &RecorderResponse) -> String {
+    encode_recorder_response_as(SoapVersion::V11, response)
+}
+
+/// [`encode_recorder_response`] in a chosen SOAP version: a server answers
+/// in the version the request came in (ASMX services accept both).
+pub fn encode_recorder_response_as(version: SoapVersion, response: &RecorderResponse) -> String {
     let op = response.operation().name();
     let items: Vec<String> = match response {
         RecorderResponse::StartManualRecording(results)
@@ -79,7 +85,7 @@ pub fn encode_recorder_response(response: &RecorderResponse) -> String {
         )
     };
     envelope::wrap(
-        SoapVersion::V11,
+        version,
         &format!(
             "    <{op}Response xmlns=\"{RECORDER_COMMAND_NS}\">\n{result}    </{op}Response>\n"
         ),

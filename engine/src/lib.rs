@@ -15,6 +15,7 @@
 pub mod config;
 pub mod core;
 pub mod duration;
+pub mod input;
 pub mod journal;
 pub mod runtime;
 pub mod service;

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use crate::duration::parse_duration;
 
 use crate::core::{CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, SiteSpec};
+use crate::input::line_col;
 use crate::runtime::{SiteAuth, SiteEndpoint};
 
 /// Default limit of a REST request body: 1 MiB.
@@ -65,18 +66,6 @@ impl ConfigError {
             message: message.into(),
         }
     }
-}
-
-/// 1-based line and character column of byte offset `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// What an API key may do.

@@ -1,6 +1,7 @@
 //! From [`RawFile`] to [`EngineConfig`]: every check that needs more than
 //! one value, each error at the offending key or value.
 
+use crate::input::tidy_toml_message;
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -603,21 +604,4 @@ fn policy(cx: &Cx<'_>, raw: Option<&RawPolicy>) -> Result<Policy> {
         ));
     }
     Ok(p)
-}
-
-/// One line, `what; expected …` like the rest of the errors.
-fn tidy_toml_message(message: &str) -> String {
-    let one_line = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut out = one_line.replacen(", expected ", "; expected ", 1);
-    if let Some(rest) = out.strip_prefix("missing field `") {
-        if let Some((key, "")) = rest.split_once('`') {
-            out = format!("missing key `{key}`; expected `{key} = …` in this table");
-        }
-    }
-    out
 }

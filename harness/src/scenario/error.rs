@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+pub(crate) use engine::input::{line_col, tidy_toml_message};
+
 /// A scenario that could not be read or is invalid.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -56,36 +58,6 @@ impl ScenarioError {
             ScenarioError::Io { .. } => None,
         }
     }
-}
-
-/// 1-based line and character column of byte offset `offset` in `text`.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
-}
-
-/// One line, `what; expected …` like the rest of the scenario errors.
-fn tidy_toml_message(message: &str) -> String {
-    let one_line = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut out = one_line.replacen(", expected ", "; expected ", 1);
-    if let Some(rest) = out.strip_prefix("missing field `") {
-        if let Some((key, "")) = rest.split_once('`') {
-            out = format!("missing key `{key}`; expected `{key} = …` in this table");
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -17,5 +17,6 @@ pub mod core;
 pub mod duration;
 pub mod input;
 pub mod journal;
+pub mod policy_input;
 pub mod runtime;
 pub mod service;

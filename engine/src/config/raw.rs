@@ -12,6 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use crate::duration::{Dur, DurOrOff};
+pub use crate::policy_input::PolicyOverrides;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -24,7 +25,7 @@ pub struct RawFile {
     pub site: Vec<Spanned<RawSite>>,
     #[serde(default)]
     pub camera: Vec<Spanned<RawCamera>>,
-    pub policy: Option<RawPolicy>,
+    pub policy: Option<PolicyOverrides>,
     /// `[acceptance]`: read by `dualrec accept` (which re-parses it from the
     /// file text, with spans); the engine only lets it through.
     #[allow(dead_code)]
@@ -137,19 +138,4 @@ impl<'de> Deserialize<'de> for RawDevice {
         }
         d.deserialize_any(V)
     }
-}
-
-/// `[policy]`: overrides of [`crate::core::Policy`] (same keys as a
-/// scenario's `[policy]`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPolicy {
-    pub request_timeout: Option<Spanned<Dur>>,
-    pub retry_initial: Option<Spanned<Dur>>,
-    pub retry_max: Option<Spanned<Dur>>,
-    pub probe_interval: Option<Spanned<Dur>>,
-    pub down_probe_interval: Option<Spanned<Dur>>,
-    pub failures_before_down: Option<Spanned<u32>>,
-    pub renew_before: Option<Spanned<Dur>>,
-    pub token_renew_before: Option<Spanned<Dur>>,
 }

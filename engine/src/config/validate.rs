@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::raw::{RawApiKey, RawCamera, RawFile, RawPolicy, RawRole, RawSite};
+use super::raw::{RawApiKey, RawCamera, RawFile, RawRole, RawSite};
 use super::{
     sha256, site_auth, ApiKey, CameraSettings, ConfigError, EngineConfig, Role, SecretSource,
     SiteSettings, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_MAX_BODY_BYTES, DEFAULT_PREBUFFER,
@@ -146,7 +146,10 @@ pub(super) fn validate(
     let api_keys = api_keys(&cx, &raw.api_key, raw.engine.span())?;
     let sites = sites(&cx, &raw.site, raw.engine.span())?;
     let cameras = cameras(&cx, &raw.camera, &sites, raw.engine.span())?;
-    let policy = policy(&cx, raw.policy.as_ref())?;
+    let policy = match &raw.policy {
+        None => Policy::default(),
+        Some(p) => p.apply().map_err(|e| cx.err(e.span, e.message))?,
+    };
 
     Ok(EngineConfig {
         file: file.to_string(),
@@ -547,61 +550,4 @@ fn cameras(
         });
     }
     Ok(out)
-}
-
-fn policy(cx: &Cx<'_>, raw: Option<&RawPolicy>) -> Result<Policy> {
-    let mut p = Policy::default();
-    let Some(raw) = raw else {
-        return Ok(p);
-    };
-    let durations = [
-        (
-            &raw.request_timeout,
-            &mut p.request_timeout,
-            "request_timeout",
-        ),
-        (&raw.retry_initial, &mut p.retry_initial, "retry_initial"),
-        (&raw.retry_max, &mut p.retry_max, "retry_max"),
-        (&raw.probe_interval, &mut p.probe_interval, "probe_interval"),
-        (
-            &raw.down_probe_interval,
-            &mut p.down_probe_interval,
-            "down_probe_interval",
-        ),
-    ];
-    for (value, slot, key) in durations {
-        if let Some(v) = value {
-            if v.get_ref().0 == 0 {
-                return Err(cx.err(
-                    v.span(),
-                    format!("`{key}` is 0; expected a positive duration"),
-                ));
-            }
-            *slot = v.get_ref().0;
-        }
-    }
-    if let Some(v) = &raw.renew_before {
-        p.renew_before = v.get_ref().0;
-    }
-    if let Some(v) = &raw.token_renew_before {
-        p.token_renew_before = v.get_ref().0;
-    }
-    if let Some(v) = &raw.failures_before_down {
-        if *v.get_ref() == 0 {
-            return Err(cx.err(v.span(), "`failures_before_down` is 0; expected at least 1"));
-        }
-        p.failures_before_down = *v.get_ref();
-    }
-    if p.retry_initial > p.retry_max {
-        let span = raw
-            .retry_initial
-            .as_ref()
-            .or(raw.retry_max.as_ref())
-            .map_or(0..0, |s| s.span());
-        return Err(cx.err(
-            span,
-            "`retry_initial` is longer than `retry_max`; expected retry_initial <= retry_max",
-        ));
-    }
-    Ok(p)
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use engine::duration::{Dur, DurOrOff};
+pub use engine::policy_input::PolicyOverrides;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -29,7 +30,7 @@ pub struct RawFile {
     pub workload: Vec<Spanned<RawWorkload>>,
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
-    pub policy: Option<RawPolicy>,
+    pub policy: Option<PolicyOverrides>,
     pub guarantees: Option<RawGuarantees>,
 }
 
@@ -139,20 +140,6 @@ pub struct RawFault {
     pub camera: Option<Spanned<String>>,
     pub every: Option<Spanned<Dur>>,
     pub until: Option<Spanned<Dur>>,
-}
-
-/// `[policy]`: overrides of `engine::core::Policy`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPolicy {
-    pub request_timeout: Option<Spanned<Dur>>,
-    pub retry_initial: Option<Spanned<Dur>>,
-    pub retry_max: Option<Spanned<Dur>>,
-    pub probe_interval: Option<Spanned<Dur>>,
-    pub down_probe_interval: Option<Spanned<Dur>>,
-    pub failures_before_down: Option<Spanned<u32>>,
-    pub renew_before: Option<Spanned<Dur>>,
-    pub token_renew_before: Option<Spanned<Dur>>,
 }
 
 /// A guarantee's value: a condition string, or something else (kept as a

@@ -13,7 +13,7 @@ use super::duration::format_duration as fmt;
 use super::error::{line_col, ScenarioError};
 use super::guarantees::{parse_guarantee, GuaranteeError};
 use super::model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
-use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawPolicy, RawSite};
+use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawSite};
 
 /// Defaults (DESIGN.md and the task brief).
 pub const DEFAULT_SETTLE: Nanos = 30 * SECS;
@@ -347,7 +347,7 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     faults.sort_by_key(|f: &FaultDef| f.at);
 
     let policy = match &raw.policy {
-        Some(p) => policy(p, cx)?,
+        Some(p) => p.apply().map_err(|e| cx.err(e.span, e.message))?,
         None => Policy::default(),
     };
 
@@ -1028,62 +1028,4 @@ fn fault(
         }
     }
     Ok(())
-}
-
-fn policy(p: &RawPolicy, cx: &Ctx<'_>) -> Result<Policy> {
-    let mut out = Policy::default();
-    let positive = |v: &Option<Spanned<Dur>>, key: &str, target: &mut Nanos| -> Result<()> {
-        if let Some(d) = v {
-            if d.get_ref().0 == 0 {
-                return Err(cx.err(
-                    d.span(),
-                    format!("`{key}` is 0s; expected a positive duration"),
-                ));
-            }
-            *target = d.get_ref().0;
-        }
-        Ok(())
-    };
-    positive(
-        &p.request_timeout,
-        "request_timeout",
-        &mut out.request_timeout,
-    )?;
-    positive(&p.retry_initial, "retry_initial", &mut out.retry_initial)?;
-    positive(&p.retry_max, "retry_max", &mut out.retry_max)?;
-    positive(&p.probe_interval, "probe_interval", &mut out.probe_interval)?;
-    positive(
-        &p.down_probe_interval,
-        "down_probe_interval",
-        &mut out.down_probe_interval,
-    )?;
-    if let Some(d) = &p.renew_before {
-        out.renew_before = d.get_ref().0;
-    }
-    if let Some(d) = &p.token_renew_before {
-        out.token_renew_before = d.get_ref().0;
-    }
-    if let Some(n) = &p.failures_before_down {
-        if *n.get_ref() == 0 {
-            return Err(cx.err(n.span(), "`failures_before_down` is 0; expected 1 or more"));
-        }
-        out.failures_before_down = *n.get_ref();
-    }
-    if out.retry_max < out.retry_initial {
-        let span = p
-            .retry_max
-            .as_ref()
-            .or(p.retry_initial.as_ref())
-            .map_or(0..0, |d| d.span());
-        return Err(cx.err(
-            span,
-            format!(
-                "`retry_max` ({}) is below `retry_initial` ({}); expected retry_max >= \
-                 retry_initial",
-                fmt(out.retry_max),
-                fmt(out.retry_initial)
-            ),
-        ));
-    }
-    Ok(out)
 }

@@ -444,54 +444,38 @@ mod tests {
             &m,
         );
         assert!(v.passed);
-        let v = evaluate_one(
-            &g(
+        // Misused guarantees fail and say why.
+        let misuse = [
+            (
                 "lost_intents.max",
-                Stat::Max,
-                Cmp::Eq,
                 Threshold::Count(0.0),
                 "== 0",
+                "use `lost_intents.count`",
             ),
-            &m,
-        );
-        assert!(!v.passed);
-        assert!(v.margin_text.contains("use `lost_intents.count`"));
-        let v = evaluate_one(
-            &g(
+            (
                 "union_gap.primary.max",
-                Stat::Max,
-                Cmp::Eq,
                 Threshold::Duration(0),
                 "== 0s",
+                "over all sites",
             ),
-            &m,
-        );
-        assert!(!v.passed);
-        assert!(v.margin_text.contains("over all sites"));
-        let v = evaluate_one(
-            &g(
+            (
                 "site_gap.tertiary.max",
-                Stat::Max,
-                Cmp::Eq,
                 Threshold::Duration(0),
                 "== 0s",
+                "unknown site `tertiary`",
             ),
-            &m,
-        );
-        assert!(!v.passed);
-        assert!(v.margin_text.contains("unknown site `tertiary`"));
-        let v = evaluate_one(
-            &g(
+            (
                 "union_gap.max",
-                Stat::Max,
-                Cmp::Eq,
                 Threshold::Count(0.0),
                 "== 0",
+                "needs a unit",
             ),
-            &m,
-        );
-        assert!(!v.passed);
-        assert!(v.margin_text.contains("needs a unit"));
+        ];
+        for (key, threshold, condition, why) in misuse {
+            let v = evaluate_one(&g(key, Stat::Max, Cmp::Eq, threshold, condition), &m);
+            assert!(!v.passed, "{key} should fail");
+            assert!(v.margin_text.contains(why), "{key}: {}", v.margin_text);
+        }
     }
 
     #[test]

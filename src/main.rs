@@ -33,6 +33,8 @@ enum Command {
     Recorder(cmd::recorder::RecorderArgs),
     /// The mirroring engine as a service.
     Engine(cmd::engine::EngineArgs),
+    /// Recompute every metric and verdict from a run's trace (an independent checker).
+    Check(cmd::check::CheckArgs),
     /// Merge or re-render reports.
     Report(cmd::report::ReportArgs),
     /// Acceptance run against live recorders.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => cmd::explore::run(args),
         Command::Recorder(args) => cmd::recorder::run(args),
         Command::Engine(args) => cmd::engine::run(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Accept(args) => cmd::accept::run(args),
     };

@@ -9,6 +9,8 @@
 //! - [`metrics`]: every metric computed from recorder ground truth
 //! - [`guarantee`], [`verdict`]: what a scenario promises and whether it held
 //! - [`report`], [`output`]: `report.json`, `junit.xml`, summaries, trace
+//! - [`check`]: `dualrec check`, an independent second computation of every
+//!   metric and verdict from a trace alone
 //! - [`accept`]: acceptance runs against live recorders (`dualrec accept`)
 //! - [`explore`]: random fault schedules, shrunk to a reproducer on a violation
 //! - [`suite`]: finding and selecting scenario files; [`shard`]: a suite's
@@ -19,6 +21,7 @@
 
 pub mod accept;
 pub mod build;
+pub mod check;
 pub mod explore;
 pub mod guarantee;
 pub mod metrics;

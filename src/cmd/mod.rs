@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod accept;
+pub mod check;
 pub mod engine;
 pub mod explore;
 pub mod recorder;

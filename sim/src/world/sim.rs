@@ -97,7 +97,13 @@ impl World {
         Self::build(cfg, Trace::enabled())
     }
 
-    fn build(cfg: WorldConfig, trace: Trace) -> Self {
+    fn build(cfg: WorldConfig, mut trace: Trace) -> Self {
+        // The trace opens with the run's shape, so that a reader needs
+        // nothing else (sites in order, every camera, clicked or not).
+        trace.emit(|| TraceEvent::Run {
+            sites: cfg.sites.iter().map(|s| s.model.name.clone()).collect(),
+            cameras: cfg.cameras.iter().map(|c| c.to_string()).collect(),
+        });
         let mirror_cfg = mirror_config(&cfg);
         let sites = cfg
             .sites
@@ -616,6 +622,12 @@ impl World {
                             camera: camera.clone(),
                             start: span.start,
                             end: span.end,
+                        });
+                    }
+                    if final_manual[s][c] {
+                        self.trace.emit(|| TraceEvent::FinalManual {
+                            site: site.clone(),
+                            camera: camera.clone(),
                         });
                     }
                 }

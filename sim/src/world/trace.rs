@@ -12,6 +12,11 @@ use engine::core::Nanos;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TraceEvent {
+    /// The first line: the run's sites in order and every camera.
+    Run {
+        sites: Vec<String>,
+        cameras: Vec<String>,
+    },
     /// A user click (`recording`: Start if true, Stop if false).
     Click {
         t: Nanos,
@@ -81,6 +86,9 @@ pub enum TraceEvent {
         start: Nanos,
         end: Nanos,
     },
+    /// At the end of the settle period `site` was manually recording
+    /// `camera` (the state `lost_intents` is judged on).
+    FinalManual { site: String, camera: String },
     /// End of the scenario (`end`) and of the settle period (`settled`).
     End { end: Nanos, settled: Nanos },
 }

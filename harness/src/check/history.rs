@@ -133,8 +133,8 @@ pub fn read(text: &str, file: &str) -> Result<History, TraceError> {
         if raw.trim().is_empty() {
             continue;
         }
-        let line: Line = serde_json::from_str(raw)
-            .map_err(|e| err(n, format!("not a trace event: {e}")))?;
+        let line: Line =
+            serde_json::from_str(raw).map_err(|e| err(n, format!("not a trace event: {e}")))?;
         if !shape_seen && !matches!(line, Line::Run { .. }) {
             return Err(err(
                 n,
@@ -142,10 +142,12 @@ pub fn read(text: &str, file: &str) -> Result<History, TraceError> {
             ));
         }
         let site = |name: &str| {
-            h.sites
-                .iter()
-                .position(|s| s == name)
-                .ok_or_else(|| err(n, format!("unknown site `{name}`; the `run` line names {:?}", h.sites)))
+            h.sites.iter().position(|s| s == name).ok_or_else(|| {
+                err(
+                    n,
+                    format!("unknown site `{name}`; the `run` line names {:?}", h.sites),
+                )
+            })
         };
         let camera = |name: &str| {
             h.cameras
@@ -155,7 +157,10 @@ pub fn read(text: &str, file: &str) -> Result<History, TraceError> {
         };
         let span = |start: Nanos, end: Nanos| {
             if end < start {
-                Err(err(n, format!("interval ends ({end}) before it starts ({start})")))
+                Err(err(
+                    n,
+                    format!("interval ends ({end}) before it starts ({start})"),
+                ))
             } else {
                 Ok((start, end))
             }

@@ -91,10 +91,7 @@ pub fn check(h: &History, guarantees: &[Guarantee], orphan_grace: Nanos) -> Chec
             });
         }
     }
-    let verdicts: Vec<Verdict> = guarantees
-        .iter()
-        .map(|g| recheck(g, &rows))
-        .collect();
+    let verdicts: Vec<Verdict> = guarantees.iter().map(|g| recheck(g, &rows)).collect();
     Checked {
         schema: SCHEMA.to_string(),
         sites: h.sites.clone(),
@@ -115,8 +112,7 @@ fn recheck(g: &Guarantee, rows: &[Row]) -> Verdict {
         problem,
     };
     let fail = |why: String| out(None, false, Some(why));
-    let Some(&(_, per_site, is_count, zero_if_empty)) =
-        METRICS.iter().find(|m| m.0 == g.metric)
+    let Some(&(_, per_site, is_count, zero_if_empty)) = METRICS.iter().find(|m| m.0 == g.metric)
     else {
         return fail(format!("unknown metric `{}`", g.metric));
     };

@@ -201,7 +201,10 @@ pub fn compute(h: &History, orphan_grace: Nanos) -> Samples {
             if f.kind == "stream_loss" && f.camera.is_some_and(|c| c != camera) {
                 continue;
             }
-            for w in windows.iter().filter(|w| w.start <= f.end && f.end < w.stop) {
+            for w in windows
+                .iter()
+                .filter(|w| w.start <= f.end && f.end < w.stop)
+            {
                 let healthy = h
                     .manual(f.site, camera)
                     .intersect(&h.footage(f.site, camera))

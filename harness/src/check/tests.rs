@@ -109,7 +109,10 @@ fn check_agrees_with_the_runner_on_random_worlds_failing_ones_included() {
             failed += u32::from(!passed);
         }
     }
-    assert!(failed > 0, "some worlds fail, so failing verdicts are compared too");
+    assert!(
+        failed > 0,
+        "some worlds fail, so failing verdicts are compared too"
+    );
 }
 
 #[test]
@@ -184,8 +187,11 @@ const DEFAULT_GRACE: Nanos = samples::DEFAULT_ORPHAN_GRACE;
 
 #[test]
 fn check_rejects_broken_traces_with_the_line() {
-    let e = history::read("{\"type\":\"click\",\"t\":1,\"camera\":\"c\",\"recording\":true}\n", "t.jsonl")
-        .unwrap_err();
+    let e = history::read(
+        "{\"type\":\"click\",\"t\":1,\"camera\":\"c\",\"recording\":true}\n",
+        "t.jsonl",
+    )
+    .unwrap_err();
     assert_eq!(e.line, 1);
     assert!(e.to_string().contains("`run` line"), "{e}");
 
@@ -194,12 +200,23 @@ fn check_rejects_broken_traces_with_the_line() {
         "t.jsonl",
     )
     .unwrap_err();
-    assert_eq!((e.line, e.to_string().contains("unknown site `z`")), (2, true), "{e}");
+    assert_eq!(
+        (e.line, e.to_string().contains("unknown site `z`")),
+        (2, true),
+        "{e}"
+    );
 
-    let e = history::read("{\"type\":\"run\",\"sites\":[],\"cameras\":[]}\nnot json\n", "t.jsonl")
-        .unwrap_err();
+    let e = history::read(
+        "{\"type\":\"run\",\"sites\":[],\"cameras\":[]}\nnot json\n",
+        "t.jsonl",
+    )
+    .unwrap_err();
     assert_eq!(e.line, 2);
 
-    let e = history::read("{\"type\":\"run\",\"sites\":[],\"cameras\":[]}\n", "t.jsonl").unwrap_err();
+    let e = history::read(
+        "{\"type\":\"run\",\"sites\":[],\"cameras\":[]}\n",
+        "t.jsonl",
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("no `end` line"), "{e}");
 }

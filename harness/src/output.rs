@@ -58,6 +58,16 @@ impl Renderings {
 /// Writes every output of `run` into `dir` (created if needed).
 pub fn write_run(dir: &Path, run: &RunOutput) -> Result<(), OutputError> {
     write_report_files(dir, &run.report, Renderings::ALL)?;
+    // The run's own junit.xml carries its wall-clock time.
+    let timed = report::JunitRun {
+        report: &run.report,
+        wall_seconds: Some(run.timing.wall_seconds),
+        earlier: &[],
+    };
+    write(
+        &dir.join("junit.xml"),
+        report::junit_xml_runs(&[timed]).as_bytes(),
+    )?;
     let timing = serde_json::to_string_pretty(&run.timing).unwrap_or_default() + "\n";
     write(&dir.join("timing.json"), timing.as_bytes())
 }
@@ -125,6 +135,15 @@ pub fn write_suite_files(
         )?;
     }
     Ok(())
+}
+
+/// Writes a suite's `junit.xml` with each scenario's wall time and earlier
+/// failed attempts (retries), replacing the untimed one.
+pub fn write_suite_junit(dir: &Path, runs: &[report::JunitRun]) -> Result<(), OutputError> {
+    write(
+        &dir.join("junit.xml"),
+        report::junit_xml_runs(runs).as_bytes(),
+    )
 }
 
 /// Writes a whole suite folder from its report: the suite's files and, per

@@ -214,7 +214,27 @@ fn render(
         junit: all || only.contains(&Rendering::Junit),
     };
     match loaded {
-        Loaded::Scenario(r) => output::write_report_files(&dir, &r, which),
+        Loaded::Scenario(r) => output::write_report_files(&dir, &r, which).and_then(|()| {
+            // The run's wall time, when its timing.json sits beside the
+            // report, goes back into junit.xml's time attributes.
+            let wall = file
+                .parent()
+                .map(|p| p.join("timing.json"))
+                .and_then(|t| std::fs::read_to_string(t).ok())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|t| t["wall_seconds"].as_f64());
+            match wall {
+                Some(w) if which.junit => output::write_suite_junit(
+                    &dir,
+                    &[report::JunitRun {
+                        report: &r,
+                        wall_seconds: Some(w),
+                        earlier: &[],
+                    }],
+                ),
+                _ => Ok(()),
+            }
+        }),
         Loaded::Suite(s) if no_scenarios => output::write_suite_files(&dir, &s, which),
         Loaded::Suite(s) => output::write_suite_tree(&dir, &s, which),
     }

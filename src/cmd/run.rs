@@ -106,6 +106,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             "{}",
             style.paint(&harness::report::summary_text(&output.report))
         );
+        // Every metric, guaranteed or not (the end-of-run summary).
+        print!(
+            "\nevery metric:\n{}",
+            harness::report::every_metric_text(&output.report)
+        );
         let t = &output.timing;
         println!(
             "simulated {:.0} s in {:.3} s wall ({:.0}x real time, {:.0} steps/s); report in {}",

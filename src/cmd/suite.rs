@@ -43,6 +43,18 @@ pub struct SuiteArgs {
     /// `json`: print suite.json to stdout (and nothing else).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// List the selected scenarios (file, name, tags) and run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Stop at the first scenario with a failed guarantee (the suite's files
+    /// then hold the scenarios run so far).
+    #[arg(long, alias = "abort-on-fail")]
+    fail_fast: bool,
+    /// Real mode: run a failed scenario again up to N times; a pass on a
+    /// retry is reported as flaky (never as a plain pass). Virtual runs are
+    /// deterministic, so retries are refused there.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    retries: u32,
 }
 
 pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
@@ -72,6 +84,16 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         Some(shard) => shard.select(scenarios),
         None => scenarios,
     };
+    if args.list {
+        for (path, s) in &scenarios {
+            println!("{}  {}  [{}]", path.display(), s.name, s.tags.join(", "));
+        }
+        return Ok(Outcome::Passed);
+    }
+    if args.retries > 0 && args.mode != super::run::Mode::Real {
+        eprintln!("--retries applies to real mode only: a virtual run is deterministic, a retry gives the same result");
+        return Ok(Outcome::InvalidInput);
+    }
     let text = args.format == Format::Text;
     let style = Style::detect();
     let out = args.out.unwrap_or_else(|| super::default_out_dir("suite"));
@@ -80,6 +102,10 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         progress_allowed(args.quiet, args.format),
     );
     let mut reports = Vec::new();
+    // Per scenario: wall seconds and the failed attempts before the last.
+    let mut attempts: std::collections::BTreeMap<String, (f64, Vec<harness::report::Report>)> =
+        Default::default();
+    let mut flaky = Vec::new();
     let mut wall = 0.0;
     let opts = harness::runner::RunOptions {
         mode: args.mode.into(),
@@ -97,8 +123,28 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
             }
         }
         bar.set_message(scenario.name.clone());
+        let mut earlier = Vec::new();
         let mut output = harness::runner::run(scenario, &opts)?;
+        while !output.report.passed && (earlier.len() as u32) < args.retries {
+            bar.suspend(|| {
+                eprintln!(
+                    "retrying {} (attempt {} failed)",
+                    scenario.name,
+                    earlier.len() + 1
+                )
+            });
+            let again = harness::runner::run(scenario, &opts)?;
+            earlier.push(std::mem::replace(&mut output, again).report);
+        }
         output.report.scenario_file = Some(path.to_string_lossy().replace('\\', "/"));
+        if output.report.passed && !earlier.is_empty() {
+            flaky.push(format!(
+                "{} (passed on attempt {}, after {} failed)",
+                scenario.name,
+                earlier.len() + 1,
+                earlier.len()
+            ));
+        }
         harness::output::write_run(&out.join(&scenario.name), &output)?;
         wall += output.timing.wall_seconds;
         if text {
@@ -110,12 +156,33 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
             bar.suspend(|| print!("{}", style.paint(&shown)));
         }
         bar.inc(1);
+        let failed = !output.report.passed;
+        attempts.insert(scenario.name.clone(), (output.timing.wall_seconds, earlier));
         reports.push(output.report);
+        if failed && args.fail_fast {
+            bar.suspend(|| eprintln!("stopping at the first failure (--fail-fast)"));
+            break;
+        }
     }
     bar.finish_and_clear();
     let suite =
         harness::report::SuiteReport::from_reports(reports, args.shard.map(|s| s.to_string()))?;
     harness::output::write_suite_files(&out, &suite, harness::output::Renderings::ALL)?;
+    let runs: Vec<harness::report::JunitRun> = suite
+        .reports
+        .iter()
+        .map(|report| {
+            let (wall, earlier) = attempts
+                .get(&report.scenario.name)
+                .map_or((None, &[][..]), |(w, e)| (Some(*w), e.as_slice()));
+            harness::report::JunitRun {
+                report,
+                wall_seconds: wall,
+                earlier,
+            }
+        })
+        .collect();
+    harness::output::write_suite_junit(&out, &runs)?;
     if !text {
         print!("{}", harness::report::merge::suite_json(&suite));
     } else {
@@ -134,6 +201,9 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         );
         for r in suite.failures() {
             println!("{}", style.paint(&format!("  FAILED {}", r.scenario.name)));
+        }
+        for f in &flaky {
+            println!("  FLAKY {f}");
         }
     }
     Ok(if suite.passed {

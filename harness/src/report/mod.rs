@@ -34,9 +34,11 @@ use crate::verdict::Verdict;
 
 pub use html::{report_html, suite_html};
 pub use json::to_json;
-pub use junit::{junit_xml, junit_xml_suites};
+pub use junit::{junit_xml, junit_xml_runs, junit_xml_suites, JunitRun};
 pub use merge::{merge, SuiteReport, SuiteTotals, SUITE_SCHEMA};
-pub use summary::{headline, suite_summary_markdown, summary_markdown, summary_text};
+pub use summary::{
+    every_metric_text, headline, suite_summary_markdown, summary_markdown, summary_text,
+};
 pub use timeline::SessionTimeline;
 
 /// Version tag of the report format.

@@ -230,3 +230,50 @@ pub fn suite_summary_markdown(suite: &SuiteReport) -> String {
     out.push_str("</details>\n");
     out
 }
+
+/// The end-of-run summary of every metric (not only those with guarantees),
+/// one line each in the manner of k6:
+///
+/// ```text
+/// dual_start_latency .............. count=42  min=15ms  p50=31ms  p90=45ms  p95=52ms  p99=80ms  max=81ms  mean=33.2ms
+/// start_latency{site=primary} ..... count=42  …
+/// lost_intents .................... 0
+/// ```
+pub fn every_metric_text(report: &Report) -> String {
+    let name = |r: &super::StatRow| match &r.site {
+        Some(s) => format!("{}{{site={s}}}", r.metric),
+        None => r.metric.clone(),
+    };
+    let width = report
+        .stats
+        .iter()
+        .map(|r| name(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        + 4;
+    let d = |v: Option<u64>| v.map_or("-".to_string(), crate::verdict::format_duration);
+    let mut out = String::new();
+    for r in &report.stats {
+        let label = name(r);
+        let dots = ".".repeat(width - label.chars().count());
+        let figures = if r.unit == "count" {
+            r.count.to_string()
+        } else if r.count == 0 {
+            "count=0  (no samples)".to_string()
+        } else {
+            format!(
+                "count={}  min={}  p50={}  p90={}  p95={}  p99={}  max={}  mean={}",
+                r.count,
+                d(r.min_ns),
+                d(r.p50_ns),
+                d(r.p90_ns),
+                d(r.p95_ns),
+                d(r.p99_ns),
+                d(r.max_ns),
+                d(r.mean_ns)
+            )
+        };
+        let _ = writeln!(out, "{label} {dots} {figures}");
+    }
+    out
+}

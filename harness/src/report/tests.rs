@@ -326,3 +326,36 @@ fn report_html_is_self_contained_and_verdict_first() {
     assert!(page.contains("href=\"another-scenario/report.html\""));
     assert!(page.contains("<svg"));
 }
+
+#[test]
+fn report_junit_times_properties_and_flaky_retries() {
+    let passed = report();
+    let mut failed = passed.clone();
+    for v in &mut failed.verdicts {
+        v.passed = false;
+    }
+    let earlier = [failed];
+    let xml = super::junit_xml_runs(&[super::JunitRun {
+        report: &passed,
+        wall_seconds: Some(2.0),
+        earlier: &earlier,
+    }]);
+    assert!(xml.contains("time=\"2."), "{xml}");
+    assert!(xml.contains("name=\"seed\""), "{xml}");
+    assert!(xml.contains("name=\"scenario\""), "{xml}");
+    assert!(xml.contains("<system-out>replay: dualrec run"), "{xml}");
+    // Passed on the retry: flaky, never a plain pass.
+    if passed.verdicts.iter().any(|v| v.passed) {
+        assert!(xml.contains("<flakyFailure"), "{xml}");
+    }
+    // The untimed rendering has no time attribute at all.
+    assert!(!super::junit_xml(&passed).contains("time="));
+}
+
+#[test]
+fn report_every_metric_lists_every_stats_row() {
+    let r = report();
+    let text = super::every_metric_text(&r);
+    assert_eq!(text.lines().count(), r.stats.len(), "{text}");
+    assert!(text.contains("lost_intents"), "{text}");
+}

@@ -298,6 +298,14 @@ impl Loop {
             Request::Status { camera, answer } => {
                 let _ = answer.send(self.mirror.status(&camera));
             }
+            Request::Statuses { answer } => {
+                let all = self
+                    .mirror
+                    .camera_ids()
+                    .filter_map(|c| self.mirror.status(c))
+                    .collect();
+                let _ = answer.send(all);
+            }
             Request::Restore { entries, answer } => {
                 let now = self.now();
                 tracing::info!(entries = entries.len(), "restoring intents");

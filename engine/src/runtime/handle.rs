@@ -44,6 +44,9 @@ pub(super) enum Request {
         camera: CameraId,
         answer: oneshot::Sender<Option<CameraStatus>>,
     },
+    Statuses {
+        answer: oneshot::Sender<Vec<CameraStatus>>,
+    },
     Restore {
         entries: Vec<JournalEntry>,
         answer: oneshot::Sender<()>,
@@ -109,6 +112,12 @@ impl EngineHandle {
     pub async fn status(&self, camera: &CameraId) -> Result<Option<CameraStatus>, EngineStopped> {
         let camera = camera.clone();
         self.ask(|answer| Request::Status { camera, answer }).await
+    }
+
+    /// Every camera's status in configuration order, in one engine step
+    /// (one consistent view, one message instead of one per camera).
+    pub async fn statuses(&self) -> Result<Vec<CameraStatus>, EngineStopped> {
+        self.ask(|answer| Request::Statuses { answer }).await
     }
 
     /// Restores journaled intents (see [`crate::core::Mirror::restore`]).

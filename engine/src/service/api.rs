@@ -44,6 +44,8 @@ pub(crate) struct AppState {
     /// between the journal commit and the answer.
     pub crash_after_journal: Option<u64>,
     pub journaled: AtomicU64,
+    /// The change feed behind `GET /v1/events`.
+    pub hub: Arc<super::events::Hub>,
 }
 
 type St = State<Arc<AppState>>;

@@ -16,10 +16,13 @@
 //! Endpoints (`api.rs`; described by `GET /openapi.json`):
 //! `PUT|GET /v1/cameras/{camera}/recording`, `GET /v1/cameras`,
 //! `POST /v1/recording/batch`, `GET /healthz`, `GET /readyz`,
-//! `GET /metrics` (Prometheus text), `GET /openapi.json`. Errors are JSON
-//! `{code, message}` (`error.rs`). Bearer keys, compared in constant time
-//! (`auth.rs`): role `read` may GET, `write` may also write; `/healthz`,
-//! `/readyz` and `/openapi.json` need no key.
+//! `GET /metrics` (Prometheus text), `GET /openapi.json`, `GET /v1/events`
+//! (Server-Sent Events of camera and site changes, `events/`),
+//! `GET /v1/whoami`, and the operator console under `/ui` (`ui.rs`). Errors
+//! are JSON `{code, message}` (`error.rs`). Bearer keys, compared in
+//! constant time (`auth.rs`): role `read` may GET, `write` may also write;
+//! `/healthz`, `/readyz`, `/openapi.json` and the console's static assets
+//! need no key.
 //!
 //! This module does I/O (sockets, the journal's file) and reads the clock;
 //! it makes no engine decision.
@@ -27,8 +30,10 @@
 mod api;
 mod auth;
 mod error;
+pub mod events;
 mod metrics;
 mod openapi;
+mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -76,6 +81,7 @@ pub struct Service {
     addr: SocketAddr,
     engine: EngineHandle,
     journal: Arc<Journal>,
+    hub: Arc<events::Hub>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
@@ -109,14 +115,20 @@ impl Service {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64)
         });
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (runtime_tx, runtime_rx) = mpsc::unbounded_channel();
         let engine = Driver::new(cfg.mirror_config(), cfg.endpoints(), seed)?
-            .observer(events_tx)
+            .observer(runtime_tx)
             .spawn();
-        let site_names = cfg.sites.iter().map(|s| s.spec.name.clone()).collect();
-        let metrics = metrics::Metrics::new(site_names);
+        let site_names: Vec<String> = cfg.sites.iter().map(|s| s.spec.name.clone()).collect();
+        let metrics = metrics::Metrics::new(site_names.clone());
         let cameras = Arc::new(cfg.camera_ids());
+        // The metrics and the event feed each see every runtime event.
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (feed_tx, feed_rx) = mpsc::unbounded_channel();
+        let hub = events::new_hub(cameras.len(), site_names.len());
         let background = vec![
+            tokio::spawn(events::tee(runtime_rx, events_tx, feed_tx)),
+            tokio::spawn(events::run_feed(hub.clone(), engine.clone(), site_names, feed_rx)),
             tokio::spawn(metrics.clone().collect(events_rx)),
             tokio::spawn(metrics.clone().census(engine.clone(), cameras.clone())),
         ];
@@ -133,6 +145,7 @@ impl Service {
             openapi: openapi.into(),
             crash_after_journal: opts.crash_after_journal,
             journaled: AtomicU64::new(0),
+            hub: hub.clone(),
         });
         let router = router(state.clone(), cfg.max_body_bytes);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -154,6 +167,7 @@ impl Service {
             addr,
             engine,
             journal,
+            hub,
             stop: Some(stop_tx),
             server,
             background,
@@ -173,6 +187,9 @@ impl Service {
     /// Graceful stop: no new connections, requests in flight finish, the
     /// engine stops (recorders untouched), the journal is closed.
     pub async fn shutdown(mut self) -> Result<(), ServiceError> {
+        // Event streams never end by themselves; end them so that the
+        // server's graceful stop does not wait for them.
+        self.hub.close();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -245,6 +262,13 @@ fn router(state: Arc<api::AppState>, max_body_bytes: usize) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(api::openapi))
+        .route("/v1/events", get(events::events))
+        .route("/v1/whoami", get(ui::whoami))
+        .route("/ui", get(ui::index))
+        .route("/ui/", get(ui::to_index))
+        .route("/", get(ui::to_index))
+        .route("/ui/app.js", get(ui::script))
+        .route("/ui/app.css", get(ui::style))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -333,7 +333,7 @@
   }
 
   function isMismatch(c) {
-    return c.recording === true && c.sites.some((s) => s.observed !== "recording");
+    return c.recording === true && c.sites.some((s) => !s.site_up || s.observed !== "recording");
   }
 
   function matches(c, filter, search) {

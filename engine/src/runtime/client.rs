@@ -6,7 +6,9 @@
 //! `xprotect` crate; this file only moves them and classifies failures:
 //!
 //! - could not connect (refused, unreachable, DNS, TLS handshake) →
-//!   [`TransportError::Refused`];
+//!   [`TransportError::Refused`], except a rejected site certificate →
+//!   [`TransportError::Malformed`] saying so (same handling in the engine,
+//!   but an operator can tell it from a site that is down);
 //! - the HTTP client timed out → [`TransportError::Timeout`] (the driver
 //!   also bounds every call with the policy's request timeout);
 //! - any status whose body is a SOAP fault (XProtect answers faults with
@@ -259,9 +261,27 @@ fn undecodable(site: &str, status: u16, text: &str, e: xprotect::DecodeError) ->
     TransportError::Malformed(e.to_string())
 }
 
+/// The TLS layer's complaint about the site's certificate, if that is what
+/// `e` is (rustls says "invalid peer certificate: …" somewhere in the chain).
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if text.to_ascii_lowercase().contains("certificate") {
+            return Some(text);
+        }
+        cur = err.source();
+    }
+    None
+}
+
 fn classify(site: &str, e: &reqwest::Error) -> TransportError {
     let err = if e.is_timeout() {
         TransportError::Timeout
+    } else if let Some(why) = e.is_connect().then(|| certificate_problem(e)).flatten() {
+        // The engine treats it like any failure; the text lets operators
+        // see a certificate problem apart from a site that is down.
+        TransportError::Malformed(format!("TLS certificate rejected: {why}"))
     } else if e.is_connect() {
         TransportError::Refused
     } else {
@@ -269,4 +289,47 @@ fn classify(site: &str, e: &reqwest::Error) -> TransportError {
     };
     tracing::debug!(site, error = %e, ?err, "request failed");
     err
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::certificate_problem;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn a_certificate_complaint_is_found_anywhere_in_the_chain() {
+        let tls = Layer(
+            "error sending request",
+            Some(Box::new(Layer(
+                "client error (Connect)",
+                Some(Box::new(Layer(
+                    "invalid peer certificate: UnknownIssuer",
+                    None,
+                ))),
+            ))),
+        );
+        assert_eq!(
+            certificate_problem(&tls).as_deref(),
+            Some("invalid peer certificate: UnknownIssuer")
+        );
+        let refused = Layer(
+            "error sending request",
+            Some(Box::new(Layer("Connection refused (os error 111)", None))),
+        );
+        assert_eq!(certificate_problem(&refused), None);
+    }
 }

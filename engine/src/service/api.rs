@@ -115,7 +115,7 @@ struct BatchResult {
 }
 
 impl AppState {
-    fn check_ready(&self) -> Result<(), ApiError> {
+    pub(crate) fn check_ready(&self) -> Result<(), ApiError> {
         if self.ready.load(Ordering::Acquire) {
             Ok(())
         } else {

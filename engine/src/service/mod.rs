@@ -126,9 +126,16 @@ impl Service {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
         let hub = events::new_hub(cameras.len(), site_names.len());
+        let (feed_ready_tx, feed_ready_rx) = oneshot::channel();
         let background = vec![
             tokio::spawn(events::tee(runtime_rx, events_tx, feed_tx)),
-            tokio::spawn(events::run_feed(hub.clone(), engine.clone(), site_names, feed_rx)),
+            tokio::spawn(events::run_feed(
+                hub.clone(),
+                engine.clone(),
+                site_names,
+                feed_rx,
+                feed_ready_tx,
+            )),
             tokio::spawn(metrics.clone().collect(events_rx)),
             tokio::spawn(metrics.clone().census(engine.clone(), cameras.clone())),
         ];
@@ -159,6 +166,10 @@ impl Service {
         tracing::info!(%addr, cameras = state.cameras.len(), restored = latest.len(), "engine service listening");
         engine
             .restore(latest)
+            .await
+            .map_err(|_| ServiceError::EngineStopped)?;
+        // Event subscribers' first snapshot must hold every camera.
+        feed_ready_rx
             .await
             .map_err(|_| ServiceError::EngineStopped)?;
         state.ready.store(true, Ordering::Release);

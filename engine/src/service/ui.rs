@@ -33,7 +33,10 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -104,6 +107,9 @@ mod tests {
         assert!(!APP_JS.contains("?key="));
         assert!(APP_JS.contains("sessionStorage"));
         assert!(!APP_JS.contains("localStorage"));
-        assert!(!APP_JS.contains("innerHTML"), "DOM built from text nodes only");
+        assert!(
+            !APP_JS.contains("innerHTML"),
+            "DOM built from text nodes only"
+        );
     }
 }

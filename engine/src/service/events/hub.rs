@@ -180,7 +180,11 @@ impl Hub {
                     Kind::Site => st.sites.get_mut(change.index),
                 };
                 let Some(slot) = slot else {
-                    tracing::warn!(index = change.index, kind = change.kind.name(), "change for an unknown index dropped");
+                    tracing::warn!(
+                        index = change.index,
+                        kind = change.kind.name(),
+                        "change for an unknown index dropped"
+                    );
                     continue;
                 };
                 *slot = Some(change.json.clone());

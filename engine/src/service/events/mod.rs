@@ -101,13 +101,16 @@ fn to_json<T: serde::Serialize>(value: &T) -> Arc<str> {
         .into()
 }
 
-/// Publishes camera and site changes to `hub` until the engine stops.
+/// Publishes camera and site changes to `hub` until the engine stops;
+/// `first` is told once the hub holds every camera and site.
 pub async fn run_feed(
     hub: Arc<Hub>,
     engine: EngineHandle,
     site_names: Vec<String>,
     mut runtime: mpsc::UnboundedReceiver<RuntimeEvent>,
+    first: tokio::sync::oneshot::Sender<()>,
 ) {
+    let mut first = Some(first);
     let mut tracker = SiteTracker::new(&site_names);
     let mut cameras: Vec<CameraStatus> = Vec::new();
     let mut sites: Vec<SiteView> = Vec::new();
@@ -157,6 +160,9 @@ pub async fn run_feed(
                 cameras = now;
                 sites = tracker.views().cloned().collect();
                 hub.publish(changes);
+                if let Some(first) = first.take() {
+                    let _ = first.send(());
+                }
             }
         }
     }
@@ -178,6 +184,7 @@ pub(crate) async fn events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authenticate(&st.keys, &headers)?;
+    st.check_ready()?;
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -104,7 +104,12 @@ impl SiteTracker {
     pub fn on_event(&mut self, event: &RuntimeEvent, wall: SystemTime) {
         match event {
             RuntimeEvent::Intent { .. } => {}
-            RuntimeEvent::Dispatched { at, req, site, kind } => {
+            RuntimeEvent::Dispatched {
+                at,
+                req,
+                site,
+                kind,
+            } => {
                 if let Some(s) = self.sites.get_mut(*site) {
                     let login = matches!(kind, RequestKind::Login { .. });
                     s.inflight.insert(*req, (*at, login));
@@ -136,7 +141,8 @@ impl SiteTracker {
                     }
                     Outcome::Fault { .. } if login => fail(
                         Problem::Auth,
-                        "login refused by the site (SOAP fault): check the user name and password".into(),
+                        "login refused by the site (SOAP fault): check the user name and password"
+                            .into(),
                     ),
                     Outcome::Fault {
                         token_invalid: true,
@@ -229,7 +235,13 @@ mod tests {
         // calls still pass on the old token.
         t.on_event(&dispatched(t0, 2, true), wall);
         t.on_event(
-            &replied(t0, 2, Outcome::Fault { token_invalid: false }),
+            &replied(
+                t0,
+                2,
+                Outcome::Fault {
+                    token_invalid: false,
+                },
+            ),
             wall,
         );
         t.on_event(&dispatched(t0, 3, false), wall);
@@ -244,9 +256,7 @@ mod tests {
             (TransportError::Http(401), Problem::Auth),
             (TransportError::Http(500), Problem::Error),
             (
-                TransportError::Malformed(
-                    "TLS: invalid peer certificate: UnknownIssuer".into(),
-                ),
+                TransportError::Malformed("TLS: invalid peer certificate: UnknownIssuer".into()),
                 Problem::Certificate,
             ),
         ] {

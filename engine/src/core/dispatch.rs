@@ -64,7 +64,10 @@ impl Mirror {
         if pair.retry_at > now {
             return None;
         }
-        if !desired && pair.renewing && pair.observed == Observed::Stopped {
+        // An open hand-over is closed by its Start first, whatever the
+        // intent: it back-fills the hole from the pre-buffer (and a stop
+        // click's Stop follows it).
+        if pair.handover.is_some() && pair.observed != Observed::Recording {
             return Some(RecorderOp::Start);
         }
         if let Some(op) = pair.corrective_op(desired) {
@@ -74,9 +77,10 @@ impl Mirror {
         if !desired || self.sabotage.no_renewal {
             return None;
         }
-        let limit = self.site_specs[site].manual_recording_max;
-        let due = pair.renewal_due(limit, self.policy.renew_before)?;
+        let limit = self.auto_stop_limit(p);
+        let due = self.renewal_due_at(now, p)?;
         if due > now {
+            self.timers.arm(due, Timer::Wake(p));
             return None;
         }
         // Stagger: one site at a time renews a camera, so the union of sites
@@ -85,17 +89,31 @@ impl Mirror {
         let sibling_renewing = (0..self.nsites)
             .filter(|&s| s != site)
             .any(|s| self.pairs[camera * self.nsites + s].renewing);
-        // ...but never past half the margin: a sibling stuck in a failing
-        // renewal must not let this site run into its own auto-stop.
-        // An unknown timer is due "at time 0": measure the patience from when
-        // the pair was last confirmed instead.
-        let patience_from = due.max(self.pairs[p].last_op_sent);
-        let patience_ends =
-            patience_from + self.policy.renew_before.min(limit.unwrap_or(0) / 2) / 2;
+        // ...but never past this pair's last moment (see `handover.rs`): a
+        // sibling stuck in a failing renewal must not let this site run into
+        // its own auto-stop. An unknown timer is due "at time 0": measure
+        // the patience from when the pair was last confirmed instead.
+        let margin = self.policy.renew_before.min(limit.unwrap_or(0) / 2);
+        let patience_ends = match self.last_renewal_moment(p) {
+            Some(last) if !self.sabotage.careless_handover => last,
+            _ => due.max(self.pairs[p].last_op_sent) + margin / 2,
+        };
         if sibling_renewing && now < patience_ends {
             let recheck = (now + self.policy.retry_max).min(patience_ends);
             self.timers.arm(recheck, Timer::Wake(p));
             return None;
+        }
+        match self.handover_readiness(now, p) {
+            super::handover::Readiness::Go => {}
+            super::handover::Readiness::WaitUntil(t) => {
+                self.timers.arm(t.max(now + 1), Timer::Wake(p));
+                return None;
+            }
+            super::handover::Readiness::LoginFirst => {
+                // The login's success marks every pair of the site dirty.
+                self.sites[site].login_wanted = true;
+                return None;
+            }
         }
         self.pairs[p].renewing = true;
         Some(RecorderOp::Stop)
@@ -110,6 +128,9 @@ impl Mirror {
         let st = &self.sites[site];
         if st.login_inflight.is_some() || st.login_retry_at > now {
             return false;
+        }
+        if st.login_wanted && st.up {
+            return true;
         }
         match &st.token {
             None => true,
@@ -128,6 +149,7 @@ impl Mirror {
         let current = self.sites[site].token_value().map(str::to_owned);
         self.sites[site].login_inflight = Some(req);
         self.sites[site].login_sent_at = now;
+        self.sites[site].login_wanted = false;
         self.inflight.insert(
             req,
             InFlight {
@@ -168,6 +190,9 @@ impl Mirror {
             pair.last_op_sent = now;
             if let Some(slot) = &pair.slot {
                 devices.push(slot.device.clone());
+            }
+            if op == RecorderOp::Stop && pair.renewing && pair.handover.is_none() {
+                self.open_handover(now, p, req);
             }
         }
         self.inflight.insert(
@@ -289,6 +314,7 @@ impl Mirror {
             }
             // Logins are sent by `flush` when due; the timer only wakes it.
             Timer::Login(_) => {}
+            Timer::HandoverOverdue(p, req) => self.on_handover_overdue(p, req),
         }
     }
 }

@@ -333,12 +333,15 @@ impl Mirror {
             // intent had accumulated.
             pair.failures = 0;
             pair.retry_at = 0;
-            // A stop click during a renewal's hand-over (Stop done, Start
-            // pending) keeps the renewal: its Start back-fills the hand-over
-            // from the pre-buffer, then the stop follows. Otherwise the
-            // footage between the renewal's Stop and the click would be lost.
-            if !recording && pair.observed != Observed::Stopped {
+            // A stop click during a renewal's hand-over (its Stop in flight
+            // or done, its Start pending) keeps the hand-over: its Start
+            // back-fills the footage up to the click from the pre-buffer,
+            // then the click's Stop follows (see `handover.rs`).
+            // Test-only planted bug (see `sabotage.rs`): abandon it unless
+            // the Stop's reply is already in.
+            if self.sabotage.abandon_handover && !recording && pair.observed != Observed::Stopped {
                 pair.renewing = false;
+                pair.handover = None;
             }
             self.mark_dirty(p);
         }

@@ -14,6 +14,7 @@
 
 mod backoff;
 mod dispatch;
+mod handover;
 mod mirror;
 mod pair;
 mod replies;

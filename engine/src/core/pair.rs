@@ -41,6 +41,21 @@ pub(crate) struct Pair {
     /// Until when to keep probing the pair even if it is confirmed stopped:
     /// a request that timed out may still execute late on the recorder.
     pub watch_until: Nanos,
+    /// Send time of the oldest Start whose fate is unknown (its reply was
+    /// lost) since the recorder was last seen stopped. That Start may have
+    /// started the recorder's auto-stop timer; a later Start is ignored by a
+    /// recording recorder, so the timer is never younger than this.
+    pub unconfirmed_start: Option<Nanos>,
+    /// A renewal hand-over is open: its Stop was sent at this time, and until
+    /// a Start succeeds the recorder may be stopped, covered only by its
+    /// pre-buffer. The Start goes first, whatever the intent.
+    pub handover: Option<Nanos>,
+    /// A hand-over Stop whose reply was overdue, overtaken by the Start: if
+    /// it answers after all it may have executed after that Start.
+    pub overtaken_stop: Option<RequestId>,
+    /// The overtaken Stop answered while the Start was in flight: the
+    /// Start's success does not prove the recorder records.
+    pub start_in_doubt: bool,
 }
 
 impl Pair {
@@ -57,6 +72,10 @@ impl Pair {
             last_op_sent: 0,
             dirty: false,
             watch_until: 0,
+            unconfirmed_start: None,
+            handover: None,
+            overtaken_stop: None,
+            start_in_doubt: false,
         }
     }
 
@@ -73,6 +92,30 @@ impl Pair {
             return Some(0);
         };
         Some((since + limit).saturating_sub(renew_before.min(limit / 2)))
+    }
+
+    /// The recorder was seen stopped: no earlier Start can be running its
+    /// auto-stop timer any more.
+    pub fn confirm_stopped(&mut self) {
+        self.observed = Observed::Stopped;
+        self.since = None;
+        self.since_hint = None;
+        self.unconfirmed_start = None;
+    }
+
+    /// Remembers a Start whose fate is unknown (it may have executed).
+    pub fn note_unconfirmed_start(&mut self, sent_at: Nanos) {
+        self.unconfirmed_start = Some(self.unconfirmed_start.map_or(sent_at, |t| t.min(sent_at)));
+    }
+
+    /// The timer start to believe for a recording confirmed now, given the
+    /// best `candidate` from the confirming reply: never younger than a Start
+    /// of unknown fate (which the recorder may have executed first).
+    pub fn settle_since(&mut self, candidate: Option<Nanos>) -> Option<Nanos> {
+        match (candidate, self.unconfirmed_start.take()) {
+            (Some(c), Some(u)) => Some(c.min(u)),
+            (c, _) => c,
+        }
     }
 
     /// Drops what the engine believed about the recorder (after a lost reply
@@ -126,5 +169,24 @@ mod tests {
         assert_eq!(p.renewal_due(Some(20 * SECS), 30 * SECS), Some(110 * SECS));
         p.since = None;
         assert_eq!(p.renewal_due(Some(300 * SECS), 30 * SECS), Some(0));
+    }
+
+    #[test]
+    fn a_start_of_unknown_fate_keeps_the_timer_old() {
+        let mut p = Pair::new(None);
+        p.note_unconfirmed_start(10 * SECS);
+        p.note_unconfirmed_start(25 * SECS);
+        // A later Start succeeded (sent at 50 s): the recorder ignored it if
+        // the first one had executed.
+        assert_eq!(p.settle_since(Some(50 * SECS)), Some(10 * SECS));
+        assert_eq!(p.unconfirmed_start, None);
+        assert_eq!(p.settle_since(Some(50 * SECS)), Some(50 * SECS));
+        // Seen stopped: the old Start no longer counts.
+        p.note_unconfirmed_start(60 * SECS);
+        p.confirm_stopped();
+        assert_eq!(p.settle_since(Some(70 * SECS)), Some(70 * SECS));
+        // Unknown stays unknown.
+        p.note_unconfirmed_start(80 * SECS);
+        assert_eq!(p.settle_since(None), None);
     }
 }

@@ -33,6 +33,9 @@ impl Mirror {
         if self.sites[site].record_success() {
             self.on_site_recovered(site);
         }
+        self.sites[site]
+            .rtt
+            .observe(now.saturating_sub(inflight.sent_at));
         match (inflight.purpose, reply) {
             (Purpose::Login, Reply::LoggedIn { token, ttl }) => {
                 let st = &mut self.sites[site];
@@ -78,6 +81,13 @@ impl Mirror {
                     answered[idx] = true;
                     let p = pairs[idx];
                     if self.pairs[p].inflight != Some((req, op)) {
+                        if self.pairs[p].overtaken_stop == Some(req) {
+                            if r.ok {
+                                self.on_overtaken_stop_settled(p);
+                            } else {
+                                self.pairs[p].overtaken_stop = None;
+                            }
+                        }
                         continue;
                     }
                     if r.ok {
@@ -133,20 +143,35 @@ impl Mirror {
         pair.retry_at = 0;
         match op {
             RecorderOp::Start => {
-                let was_renewing = pair.renewing;
-                pair.since = match (pair.observed, pair.since_hint.take()) {
+                let was_renewing = pair.renewing || pair.handover.is_some();
+                let since = match (pair.observed, pair.since_hint.take()) {
                     (Observed::Unknown, Some(hint)) => hint,
                     _ => Some(sent_at),
                 };
-                pair.observed = Observed::Recording;
-                pair.renewing = false;
+                // Test-only planted bug (see `sabotage.rs`): trust the
+                // confirmed Start's send time.
+                pair.since = if self.sabotage.young_timer {
+                    pair.unconfirmed_start = None;
+                    since
+                } else {
+                    pair.settle_since(since)
+                };
+                // An overtaken hand-over Stop answered while this Start was
+                // out: it may have executed after it.
+                pair.observed = if std::mem::take(&mut pair.start_in_doubt) {
+                    Observed::Unknown
+                } else {
+                    Observed::Recording
+                };
+                // While an overtaken Stop may still execute, the renewal is
+                // not over: siblings keep waiting (stagger), so the late Stop
+                // cannot meet a sibling's renewal Stop.
+                pair.renewing = pair.overtaken_stop.is_some();
+                pair.handover = None;
                 if was_renewing {
                     self.stats.renewals += 1;
                 }
-                let limit = self.site_specs[site].manual_recording_max;
-                if let Some(due) = self.pairs[p].renewal_due(limit, self.policy.renew_before) {
-                    self.timers.arm(due.max(now), Timer::Wake(p));
-                }
+                self.arm_renewal_wake(now, p);
                 // A sibling may have been waiting for this renewal to finish.
                 let camera = p / self.nsites;
                 for s in 0..self.nsites {
@@ -159,10 +184,10 @@ impl Mirror {
                 if self.desired(p) == Some(false) && self.pairs[p].observed == Observed::Recording {
                     self.stats.orphans_stopped += 1;
                 }
-                let pair = &mut self.pairs[p];
-                pair.observed = Observed::Stopped;
-                pair.since = None;
-                pair.since_hint = None;
+                self.pairs[p].confirm_stopped();
+                if self.pairs[p].handover.is_some() {
+                    self.login_beside_handover_start(p);
+                }
             }
             RecorderOp::Probe => {}
         }
@@ -173,6 +198,12 @@ impl Mirror {
     /// A pair's operation failed. `delay` is shared by the pairs of one
     /// request: drawn for the first, reused for the rest.
     fn on_op_failure(&mut self, now: Nanos, p: usize, delay: &mut Option<Nanos>) {
+        if matches!(self.pairs[p].inflight, Some((_, RecorderOp::Start)))
+            && self.retry_handover_at_once(now, p)
+        {
+            self.stats.failures += 1;
+            return;
+        }
         let failures = self.pairs[p].failures + 1;
         let delay = *delay.get_or_insert_with(|| {
             backoff::delay(
@@ -204,13 +235,15 @@ impl Mirror {
         match (recording, pair.observed) {
             (true, Observed::Recording) | (false, Observed::Stopped) => return,
             (true, _) => {
-                pair.since = pair.since_hint.take().unwrap_or(None);
+                let hint = pair.since_hint.take().unwrap_or(None);
+                pair.since = if self.sabotage.young_timer {
+                    hint
+                } else {
+                    pair.settle_since(hint)
+                };
                 pair.observed = Observed::Recording;
-                let site = p % self.nsites;
-                let limit = self.site_specs[site].manual_recording_max;
-                if let Some(due) = self.pairs[p].renewal_due(limit, self.policy.renew_before) {
-                    self.timers.arm(due, Timer::Wake(p));
-                }
+                let now = self.now;
+                self.arm_renewal_wake(now, p);
             }
             (false, previous) => {
                 if previous == Observed::Recording && desired {
@@ -218,12 +251,19 @@ impl Mirror {
                     // auto-stop we did not foresee): re-assert it.
                     self.stats.drifts_repaired += 1;
                 }
-                pair.observed = Observed::Stopped;
-                pair.since = None;
-                pair.since_hint = None;
+                pair.confirm_stopped();
             }
         }
         self.mark_dirty(p);
+    }
+
+    /// Wakes pair `p` when its renewal may first fall due (the earlier
+    /// window of a failing site; `decide` re-arms for the normal one).
+    fn arm_renewal_wake(&mut self, now: Nanos, p: usize) {
+        let early = 2 * self.policy.renew_before;
+        if let Some(due) = self.pairs[p].renewal_due(self.auto_stop_limit(p), early) {
+            self.timers.arm(due.max(now), Timer::Wake(p));
+        }
     }
 
     fn on_fault(
@@ -237,6 +277,9 @@ impl Mirror {
         if fault.token_invalid && self.sites[site].token_value() == used_token {
             // Log in again; the pairs retry as soon as the new token arrives.
             self.sites[site].token = None;
+        }
+        if !fault.token_invalid {
+            self.sites[site].last_failure_at = Some(now);
         }
         match purpose {
             Purpose::Login => {
@@ -254,6 +297,11 @@ impl Mirror {
                 let mut delay = None;
                 for p in pairs {
                     if self.pairs[p].inflight.is_none_or(|(_, o)| o != op) {
+                        // A faulted request did not execute: an overtaken
+                        // hand-over Stop leaves no doubt behind.
+                        if op == RecorderOp::Stop && self.pairs[p].overtaken_stop.is_some() {
+                            self.pairs[p].overtaken_stop = None;
+                        }
                         continue;
                     }
                     if fault.token_invalid {
@@ -270,6 +318,7 @@ impl Mirror {
     fn on_failure(&mut self, now: Nanos, req: RequestId, inflight: InFlight, err: &TransportError) {
         let site = inflight.site;
         tracing::debug!(site = %self.site_specs[site].name, ?req, %err, "request failed");
+        self.sites[site].last_failure_at = Some(now);
         if self.sites[site].record_failure(self.policy.failures_before_down) {
             self.on_site_down(now, site);
         }
@@ -282,11 +331,26 @@ impl Mirror {
             }
             Purpose::Probe(recorder, _) => {
                 self.sites[site].probe_inflight[recorder] = None;
+                if self.sites[site].up {
+                    // Not down yet: ask again soon rather than a whole probe
+                    // interval later, so a short outage is noticed (and its
+                    // lost recordings re-asserted) within the reaction time.
+                    self.reprobe_soon(now, site, recorder);
+                }
             }
             Purpose::Op(op, pairs) => {
                 let mut delay = None;
+                // A refused connection never reached the recorder.
+                let may_have_executed = *err != TransportError::Refused;
                 for p in pairs {
+                    if op == RecorderOp::Stop && self.pairs[p].overtaken_stop == Some(req) {
+                        self.on_overtaken_stop_settled(p);
+                        continue;
+                    }
                     if self.pairs[p].inflight == Some((req, op)) {
+                        if op == RecorderOp::Start && may_have_executed {
+                            self.pairs[p].note_unconfirmed_start(inflight.sent_at);
+                        }
                         // The request may have executed (a lost reply, a
                         // late request): what the recorder does is unknown.
                         self.pairs[p].forget_observation();
@@ -321,17 +385,23 @@ impl Mirror {
         }
         // Switch the recorders to the faster health-probe cadence now.
         for rec in 0..self.recorder_cameras[site].len() {
-            let jitter = self
-                .rng
-                .random_range(0..=self.policy.down_probe_interval / 4);
-            let gen = &mut self.sites[site].probe_gen[rec];
-            *gen += 1;
-            let gen = *gen;
-            self.timers.arm(
-                now + self.policy.down_probe_interval + jitter,
-                Timer::Probe(site, rec, gen),
-            );
+            self.reprobe_soon(now, site, rec);
         }
+    }
+
+    /// Starts a new probe chain for one recorder, due after the health-probe
+    /// interval (plus jitter); older chains retire.
+    fn reprobe_soon(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
+        let jitter = self
+            .rng
+            .random_range(0..=self.policy.down_probe_interval / 4);
+        let gen = &mut self.sites[site].probe_gen[recorder];
+        *gen += 1;
+        let gen = *gen;
+        self.timers.arm(
+            now + self.policy.down_probe_interval + jitter,
+            Timer::Probe(site, recorder, gen),
+        );
     }
 
     /// Re-assertion after recovery: forget what we believed about the site
@@ -357,6 +427,9 @@ impl Mirror {
             pair.failures = 0;
             pair.retry_at = 0;
             pair.renewing = false;
+            pair.handover = None;
+            pair.overtaken_stop = None;
+            pair.start_in_doubt = false;
             self.mark_dirty(p);
         }
     }

@@ -15,12 +15,27 @@ pub struct Sabotage {
     pub no_reassert: bool,
     /// Never renew a recording before the site's auto-stop limit.
     pub no_renewal: bool,
+    /// Date the recorder's auto-stop timer from the Start that was
+    /// confirmed, even when an earlier Start of unknown fate may have
+    /// started it (a re-sent Start is ignored by a recording recorder).
+    pub young_timer: bool,
+    /// A stop click while a renewal's Stop is in flight abandons the
+    /// hand-over: no back-filling Start before the click's Stop.
+    pub abandon_handover: bool,
+    /// Renewal hand-overs ignore the pre-buffer: no fresh token or health
+    /// check before the Stop, the Start retried with the generic back-off,
+    /// no early Start when the Stop's reply is overdue.
+    pub careless_handover: bool,
 }
 
 impl Sabotage {
     /// Whether any switch is on.
     pub fn any(&self) -> bool {
-        self.no_reassert || self.no_renewal
+        self.no_reassert
+            || self.no_renewal
+            || self.young_timer
+            || self.abandon_handover
+            || self.careless_handover
     }
 }
 

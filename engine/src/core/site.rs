@@ -31,6 +31,44 @@ pub(crate) struct SiteState {
     pub probe_gen: Vec<u64>,
     /// A probe was refused for an invalid token: repeat it after login.
     pub probe_refused: Vec<bool>,
+    /// Log in now although the token is still valid (a fresh token ahead of
+    /// a renewal hand-over).
+    pub login_wanted: bool,
+    /// When the last transport failure or server fault happened.
+    pub last_failure_at: Option<Nanos>,
+    /// Round-trip estimate of the site's replies.
+    pub rtt: RttEstimate,
+}
+
+/// Smoothed round-trip time and its variation, as TCP keeps them
+/// (RFC 6298): enough to tell whether a Start can follow a Stop within a
+/// camera's pre-buffer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RttEstimate {
+    srtt: Option<Nanos>,
+    rttvar: Nanos,
+}
+
+impl RttEstimate {
+    pub fn observe(&mut self, sample: Nanos) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(sample);
+                self.rttvar = sample / 2;
+            }
+            Some(srtt) => {
+                let err = srtt.abs_diff(sample);
+                self.rttvar = (3 * self.rttvar + err) / 4;
+                self.srtt = Some((7 * srtt + sample) / 8);
+            }
+        }
+    }
+
+    /// A round trip the site will rarely exceed (srtt + 4·rttvar), or 0
+    /// before any reply was timed.
+    pub fn bound(&self) -> Nanos {
+        self.srtt.map_or(0, |s| s + 4 * self.rttvar)
+    }
 }
 
 impl SiteState {
@@ -46,6 +84,9 @@ impl SiteState {
             probe_inflight: vec![None; recorders],
             probe_gen: vec![0; recorders],
             probe_refused: vec![false; recorders],
+            login_wanted: false,
+            last_failure_at: None,
+            rtt: RttEstimate::default(),
         }
     }
 
@@ -74,6 +115,11 @@ impl SiteState {
         false
     }
 
+    /// Whether the site failed (transport error or server fault) since `t`.
+    pub fn failed_since(&self, t: Nanos) -> bool {
+        self.consecutive_failures > 0 || self.last_failure_at.is_some_and(|f| f >= t)
+    }
+
     /// Records any reply; returns true when this brings the site back up.
     pub fn record_success(&mut self) -> bool {
         self.consecutive_failures = 0;
@@ -82,5 +128,27 @@ impl SiteState {
             return true;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::types::MILLIS;
+
+    #[test]
+    fn rtt_bound_follows_the_samples() {
+        let mut r = RttEstimate::default();
+        assert_eq!(r.bound(), 0);
+        r.observe(40 * MILLIS);
+        assert_eq!(r.bound(), 120 * MILLIS);
+        for _ in 0..50 {
+            r.observe(40 * MILLIS);
+        }
+        assert!(r.bound() < 45 * MILLIS, "{}", r.bound());
+        for _ in 0..10 {
+            r.observe(400 * MILLIS);
+        }
+        assert!(r.bound() > 400 * MILLIS, "{}", r.bound());
     }
 }

@@ -22,6 +22,9 @@ pub(crate) enum Timer {
     Probe(SiteId, RecorderId, u64),
     /// Time to log in to a site (token renewal or a retried login).
     Login(SiteId),
+    /// A renewal hand-over's Stop (the request) has not answered in time
+    /// for the pre-buffer: send its pair's Start anyway.
+    HandoverOverdue(usize, RequestId),
 }
 
 #[derive(Debug, Default)]

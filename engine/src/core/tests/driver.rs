@@ -116,7 +116,9 @@ pub struct Driver {
     pub sent: Vec<Sent>,
     /// Every recorder state change.
     pub changes: Vec<Change>,
-    /// (site, device) pairs that had two Start/Stop in flight at once.
+    /// (site, device) pairs that had two Start/Stop in flight at once —
+    /// except a renewal's Start overtaking its overdue Stop, which the
+    /// hand-over rules allow (see `core/handover.rs`).
     pub overlaps: Vec<(Nanos, SiteId, DeviceId)>,
     /// Token-invalid faults the sites answered.
     pub token_faults: u32,
@@ -128,7 +130,7 @@ pub struct Driver {
     events: BTreeMap<(Nanos, u64), Event>,
     next_event: u64,
     /// Start/Stop in flight per (site, device): request and send time.
-    ops_inflight: HashMap<(SiteId, DeviceId), (RequestId, Nanos)>,
+    ops_inflight: HashMap<(SiteId, DeviceId), (RequestId, Nanos, RecorderOp)>,
     rng: ChaCha8Rng,
 }
 
@@ -370,12 +372,15 @@ impl Driver {
                 if *op != RecorderOp::Probe {
                     for d in devices {
                         let key = (site, d.clone());
-                        if let Some((_, sent_at)) = self.ops_inflight.get(&key) {
-                            if self.now < sent_at + self.policy.request_timeout {
+                        if let Some(&(_, sent_at, prev)) = self.ops_inflight.get(&key) {
+                            let overtakes = prev == RecorderOp::Stop
+                                && *op == RecorderOp::Start
+                                && self.now >= sent_at + self.cfg.sites[site].prebuffer / 2;
+                            if self.now < sent_at + self.policy.request_timeout && !overtakes {
                                 self.overlaps.push((self.now, site, d.clone()));
                             }
                         }
-                        self.ops_inflight.insert(key, (*req, self.now));
+                        self.ops_inflight.insert(key, (*req, self.now, *op));
                     }
                 }
             }
@@ -416,7 +421,7 @@ impl Driver {
                 if g != self.generation || (reply.is_ok() && self.sites[site].net != Net::Up) {
                     return;
                 }
-                self.ops_inflight.retain(|_, (r, _)| *r != req);
+                self.ops_inflight.retain(|_, (r, _, _)| *r != req);
                 self.m.on_reply(self.enow(), req, reply);
             }
         }

@@ -8,6 +8,7 @@ mod driver;
 
 mod clicks;
 mod faults;
+mod handover;
 mod props;
 mod renewal;
 mod restore;

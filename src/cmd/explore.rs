@@ -81,7 +81,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         quiet: std::env::var_os("DUALREC_LOG").is_none(),
         ..Config::default()
     };
-    let checked: Vec<String> = explore::generate::guarantees(&base, rule)
+    let checked: Vec<String> = explore::generate::guarantees(&base, &base.sites, rule)
         .iter()
         .map(|g| format!("{} {}", g.key, g.condition))
         .collect();

@@ -15,6 +15,7 @@
 //! An engine panic or a run error is a violation too (keys [`PANIC`] and
 //! [`RUN_ERROR`]).
 
+mod aimed;
 pub mod generate;
 pub mod parallel;
 pub mod shrink;

@@ -127,6 +127,15 @@ fn same_seed_same_findings_whatever_the_threads() {
 /// Explores with `sabotage`, expects a finding on `key`, shrunk small, and
 /// checks that the written file reproduces it.
 fn planted(sabotage: Sabotage, key: &str, runs: u64) {
+    planted_within(sabotage, key, runs, 2);
+}
+
+/// [`planted`] allowing up to `max_faults` faults in the reproducer (a
+/// hand-over bug needs the other site out *and* a fault at the hand-over,
+/// sometimes a third that brings the two together; the timer bug needs a
+/// cut-off Start, a token expiry and the other site out when the timer
+/// runs out).
+fn planted_within(sabotage: Sabotage, key: &str, runs: u64, max_faults: usize) {
     let base = base();
     let r = explore(&base, &config(runs, 1, sabotage), |_| {});
     let f = r.findings.iter().find(|f| f.key == key).unwrap_or_else(|| {
@@ -138,7 +147,7 @@ fn planted(sabotage: Sabotage, key: &str, runs: u64) {
     let m = &f.minimal;
     eprintln!("{}", to_toml(m).unwrap_or_default());
     let events = m.faults.len() + m.sessions.len() + m.clicks.len();
-    assert!(m.faults.len() <= 2, "{} faults", m.faults.len());
+    assert!(m.faults.len() <= max_faults, "{} faults", m.faults.len());
     assert!(m.cameras.len() <= 4, "{} cameras", m.cameras.len());
     assert!(events <= 8, "{events} events:\n{}", to_toml(m).unwrap());
     assert!(m.workloads.is_empty());
@@ -210,4 +219,95 @@ fn the_healthy_engine_passes_a_few_hundred_worlds() {
         "{:?}",
         r.findings.first().map(|f| to_toml(&f.minimal))
     );
+}
+
+#[test]
+fn planted_young_timer_is_found_and_shrunk() {
+    planted_within(
+        Sabotage {
+            young_timer: true,
+            ..Sabotage::default()
+        },
+        "union_gap.max",
+        3000,
+        4,
+    );
+}
+
+#[test]
+fn planted_abandoned_handover_is_found_and_shrunk() {
+    planted_within(
+        Sabotage {
+            abandon_handover: true,
+            ..Sabotage::default()
+        },
+        "union_gap.max",
+        3000,
+        3,
+    );
+}
+
+#[test]
+fn planted_careless_handover_is_found_and_shrunk() {
+    planted_within(
+        Sabotage {
+            careless_handover: true,
+            ..Sabotage::default()
+        },
+        "union_gap.max",
+        3000,
+        3,
+    );
+}
+
+/// The scenarios that pin the hand-over fixes hold on the engine and fail
+/// with the matching bug planted: they are not vacuous.
+#[test]
+fn pinning_scenarios_fail_on_their_planted_bug() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let cases = [
+        (
+            "lost-start-reply.toml",
+            Sabotage {
+                young_timer: true,
+                ..Sabotage::default()
+            },
+        ),
+        (
+            "stop-click-in-renewal.toml",
+            Sabotage {
+                abandon_handover: true,
+                ..Sabotage::default()
+            },
+        ),
+        (
+            "handover-token-expiry.toml",
+            Sabotage {
+                careless_handover: true,
+                ..Sabotage::default()
+            },
+        ),
+        (
+            "handover-lost-stop-reply.toml",
+            Sabotage {
+                careless_handover: true,
+                ..Sabotage::default()
+            },
+        ),
+    ];
+    for (file, sabotage) in cases {
+        let s = scenario::load(&root.join(file)).expect("a valid scenario");
+        let healthy = check(&s, Sabotage::default());
+        assert!(
+            healthy.violations.is_empty(),
+            "{file}: {:?}",
+            healthy.violations
+        );
+        let broken = check(&s, sabotage);
+        assert!(
+            broken.violations.iter().any(|k| k.starts_with("union_gap")),
+            "{file} holds with {sabotage:?}: {:?}",
+            broken.violations
+        );
+    }
 }

@@ -206,7 +206,7 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
             FaultKind::Slow(d) => {
                 let _ = writeln!(o, "latency = {}", dist_toml(d));
             }
-            FaultKind::Errors { rate } => {
+            FaultKind::Errors { rate } | FaultKind::LostReplies { rate } => {
                 let _ = writeln!(o, "rate = {}", float(*rate));
             }
             FaultKind::StreamLoss { camera } => {

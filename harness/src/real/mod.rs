@@ -301,6 +301,7 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
                     FaultKind::Hang => SiteFaultKind::Hang,
                     FaultKind::Slow(d) => SiteFaultKind::Slow(scale_dist(d, k)),
                     FaultKind::Errors { rate } => SiteFaultKind::Errors { rate: *rate },
+                    FaultKind::LostReplies { rate } => SiteFaultKind::LostReplies { rate: *rate },
                     FaultKind::Restart => SiteFaultKind::Restart,
                     FaultKind::TokenExpiry => SiteFaultKind::TokenExpiry,
                     FaultKind::StreamLoss { camera } => SiteFaultKind::StreamLoss {

@@ -722,7 +722,7 @@ fn rules(kind: &str) -> Option<KindRules> {
             latency: true,
             ..base
         },
-        "errors" => KindRules { rate: true, ..base },
+        "errors" | "lost_replies" => KindRules { rate: true, ..base },
         "restart" => KindRules {
             for_: Some(false),
             ..base
@@ -854,7 +854,7 @@ fn fault(
                 ))
             }
         },
-        "errors" => match &f.rate {
+        "errors" | "lost_replies" => match &f.rate {
             Some(rate) => {
                 let v = *rate.get_ref();
                 if !(0.0..=1.0).contains(&v) {
@@ -863,12 +863,16 @@ fn fault(
                         format!("`rate` is {v}; expected a fraction from 0 to 1, like 0.3"),
                     ));
                 }
-                FaultKind::Errors { rate: v }
+                if kind_name == "errors" {
+                    FaultKind::Errors { rate: v }
+                } else {
+                    FaultKind::LostReplies { rate: v }
+                }
             }
             None => {
                 return Err(needs(
                     "rate",
-                    "the failing fraction of requests, like `rate = 0.3`",
+                    "the affected fraction of requests, like `rate = 0.3`",
                 ))
             }
         },
@@ -901,7 +905,7 @@ fn fault(
         return Err(not_for(
             "rate",
             rate.span(),
-            "expected `rate` only with `kind = \"errors\"`",
+            "expected `rate` only with `kind = \"errors\"` or `\"lost_replies\"`",
         ));
     }
     if let (Some(l), false) = (&f.latency, r.latency) {

@@ -72,7 +72,9 @@ pub(crate) fn fault_json(shared: &Shared, info: &FaultInfo) -> Value {
         "instantaneous": info.request.is_instantaneous(),
     });
     match &info.request.kind {
-        SiteFaultKind::Errors { rate } => v["rate"] = json!(rate),
+        SiteFaultKind::Errors { rate } | SiteFaultKind::LostReplies { rate } => {
+            v["rate"] = json!(rate)
+        }
         SiteFaultKind::Slow(d) => v["latency"] = json!(d.describe()),
         SiteFaultKind::StreamLoss { device } => v["device"] = json!(device.as_str()),
         _ => {}

@@ -10,6 +10,7 @@
 //! | `partition` | as `hang` from the client's view; a reply still waiting for its latency is lost too | untouched: keeps recording |
 //! | `slow` | another latency distribution (the latest `slow` wins) | — |
 //! | `errors` | that `rate` of requests answers HTTP 500 with a SOAP fault (highest rate wins; seeded RNG) | untouched |
+//! | `lost_replies` | that `rate` of requests is executed, then its connection is dropped without a reply (highest rate wins; seeded RNG) | the request executes |
 //! | `restart` | without `for`: none; with `for`: recorder calls answer HTTP 503 with a SOAP fault for the window, Login still works | recorders crash at the start and boot at the end (no `for`: `restart_recorders`) |
 //! | `token_expiry` | — (instantaneous) | `invalidate_tokens` |
 //! | `stream_loss` | — | the device's camera stream is lost for the window |
@@ -35,6 +36,7 @@ pub enum SiteFaultKind {
     Partition,
     Slow(LatencyDist),
     Errors { rate: f64 },
+    LostReplies { rate: f64 },
     Restart,
     TokenExpiry,
     StreamLoss { device: DeviceId },
@@ -49,6 +51,7 @@ impl SiteFaultKind {
             SiteFaultKind::Partition => "partition",
             SiteFaultKind::Slow(_) => "slow",
             SiteFaultKind::Errors { .. } => "errors",
+            SiteFaultKind::LostReplies { .. } => "lost_replies",
             SiteFaultKind::Restart => "restart",
             SiteFaultKind::TokenExpiry => "token_expiry",
             SiteFaultKind::StreamLoss { .. } => "stream_loss",
@@ -152,7 +155,7 @@ impl FaultRequest {
             }
         };
         let allowed: &[&str] = match kind {
-            "errors" => &["rate"],
+            "errors" | "lost_replies" => &["rate"],
             "slow" => &["latency"],
             "stream_loss" => &["device", "camera"],
             _ => &[],
@@ -170,19 +173,24 @@ impl FaultRequest {
             "partition" => SiteFaultKind::Partition,
             "restart" => SiteFaultKind::Restart,
             "token_expiry" => SiteFaultKind::TokenExpiry,
-            "errors" => match obj.get("rate") {
-                Some(Value::Number(n)) => SiteFaultKind::Errors {
-                    rate: n.as_f64().unwrap_or(f64::NAN),
-                },
+            "errors" | "lost_replies" => match obj.get("rate") {
+                Some(Value::Number(n)) => {
+                    let rate = n.as_f64().unwrap_or(f64::NAN);
+                    if kind == "errors" {
+                        SiteFaultKind::Errors { rate }
+                    } else {
+                        SiteFaultKind::LostReplies { rate }
+                    }
+                }
                 Some(_) => {
                     return Err(FaultError::bad_request(
                         "`rate` must be a number from 0 to 1",
                     ))
                 }
                 None => {
-                    return Err(FaultError::bad_request(
-                        "kind `errors` needs `rate`, a number from 0 to 1",
-                    ))
+                    return Err(FaultError::bad_request(format!(
+                        "kind `{kind}` needs `rate`, a number from 0 to 1"
+                    )))
                 }
             },
             "slow" => match obj.get("latency") {
@@ -228,7 +236,9 @@ impl FaultRequest {
     /// parameters).
     pub fn validate(&self) -> Result<(), FaultError> {
         match &self.kind {
-            SiteFaultKind::Errors { rate } if !(rate.is_finite() && (0.0..=1.0).contains(rate)) => {
+            SiteFaultKind::Errors { rate } | SiteFaultKind::LostReplies { rate }
+                if !(rate.is_finite() && (0.0..=1.0).contains(rate)) =>
+            {
                 Err(FaultError::bad_request(format!(
                     "`rate` is {rate}; expected a number from 0 to 1"
                 )))
@@ -241,7 +251,8 @@ impl FaultRequest {
     }
 }
 
-const KIND_NAMES: &str = "down, hang, partition, slow, errors, restart, token_expiry, stream_loss";
+const KIND_NAMES: &str =
+    "down, hang, partition, slow, errors, lost_replies, restart, token_expiry, stream_loss";
 
 /// Why a fault request was refused; `code` is the control API's error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -289,6 +300,8 @@ pub struct EdgeState {
     pub slow: Option<LatencyDist>,
     /// Highest `errors` rate active (0 when none).
     pub error_rate: f64,
+    /// Highest `lost_replies` rate active (0 when none).
+    pub lost_reply_rate: f64,
 }
 
 impl EdgeState {
@@ -302,6 +315,9 @@ impl EdgeState {
                 SiteFaultKind::Restart => e.restarting = true,
                 SiteFaultKind::Slow(d) => e.slow = Some(d.clone()),
                 SiteFaultKind::Errors { rate } => e.error_rate = e.error_rate.max(*rate),
+                SiteFaultKind::LostReplies { rate } => {
+                    e.lost_reply_rate = e.lost_reply_rate.max(*rate)
+                }
                 SiteFaultKind::TokenExpiry | SiteFaultKind::StreamLoss { .. } => {}
             }
         }

@@ -185,6 +185,14 @@ pub(crate) async fn service(State(shared): State<Arc<Shared>>, req: Request) -> 
     shared.one_way_delay().await;
     shared.hold_if_blackholed(conn.as_ref()).await;
     let (response, summary) = handle(&shared, req).await;
+    if shared.draw_lost_reply() {
+        // Executed, but the reply is lost: the connection drops unanswered.
+        tracing::info!(site = %shared.site_name, path = %path, op = %summary.op, "soap reply lost (injected)");
+        if let Some(conn) = &conn {
+            conn.abort();
+        }
+        return std::future::pending().await;
+    }
     // ...and the reply travels back.
     shared.one_way_delay().await;
     shared.hold_if_blackholed(conn.as_ref()).await;

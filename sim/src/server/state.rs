@@ -76,6 +76,7 @@ pub(crate) struct Shared {
     model: Mutex<SiteModel>,
     latency_rng: Mutex<ChaCha8Rng>,
     error_rng: Mutex<ChaCha8Rng>,
+    lost_rng: Mutex<ChaCha8Rng>,
     edge: watch::Sender<EdgeState>,
     faults: tokio::sync::Mutex<FaultTable>,
     pub(crate) service: Listener,
@@ -103,6 +104,7 @@ impl Shared {
             model: Mutex::new(model),
             latency_rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             error_rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_e770)),
+            lost_rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x105e_7e91)),
             edge: watch::channel(EdgeState::default()).0,
             faults: tokio::sync::Mutex::new(FaultTable::default()),
             service: Listener::new("service"),
@@ -163,6 +165,13 @@ impl Shared {
     pub(crate) fn draw_error(&self) -> bool {
         let rate = self.edge.borrow().error_rate;
         rate > 0.0 && lock(&self.error_rng).random::<f64>() < rate
+    }
+
+    /// Whether the reply to a request just executed is lost (the
+    /// `lost_replies` fault's share). Draws only while such a fault is active.
+    pub(crate) fn draw_lost_reply(&self) -> bool {
+        let rate = self.edge.borrow().lost_reply_rate;
+        rate > 0.0 && lock(&self.lost_rng).random::<f64>() < rate
     }
 
     fn publish(&self, table: &FaultTable) {

@@ -41,6 +41,9 @@ pub enum FaultKind {
     Slow(LatencyDist),
     /// A share of requests answers a SOAP fault (HTTP 500).
     Errors { rate: f64 },
+    /// A share of requests executes on the site, but the reply never
+    /// reaches the engine (a connection reset after the work was done).
+    LostReplies { rate: f64 },
     /// Recording servers restart: manual recordings forgotten; refused for
     /// the window's length (which may be zero).
     Restart,
@@ -60,6 +63,7 @@ impl FaultKind {
         "hang",
         "slow",
         "errors",
+        "lost_replies",
         "restart",
         "stream_loss",
         "token_expiry",
@@ -74,6 +78,7 @@ impl FaultKind {
             FaultKind::Hang => "hang",
             FaultKind::Slow(_) => "slow",
             FaultKind::Errors { .. } => "errors",
+            FaultKind::LostReplies { .. } => "lost_replies",
             FaultKind::Restart => "restart",
             FaultKind::StreamLoss { .. } => "stream_loss",
             FaultKind::TokenExpiry => "token_expiry",

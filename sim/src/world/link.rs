@@ -18,6 +18,7 @@ pub(crate) struct Link {
     base: LatencyDist,
     latency_rng: ChaCha8Rng,
     error_rng: ChaCha8Rng,
+    lost_rng: ChaCha8Rng,
     /// Nesting counters: overlapping faults of one kind stack.
     pub down: u32,
     pub partition: u32,
@@ -27,6 +28,8 @@ pub(crate) struct Link {
     slow: Vec<(usize, LatencyDist)>,
     /// Active `errors` faults by fault index; the highest rate wins.
     errors: Vec<(usize, f64)>,
+    /// Active `lost_replies` faults by fault index; the highest rate wins.
+    lost: Vec<(usize, f64)>,
 }
 
 impl Link {
@@ -35,12 +38,14 @@ impl Link {
             base,
             latency_rng: ChaCha8Rng::seed_from_u64(seed),
             error_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_e770),
+            lost_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x105e_7e91),
             down: 0,
             partition: 0,
             hang: 0,
             restarting: 0,
             slow: Vec::new(),
             errors: Vec::new(),
+            lost: Vec::new(),
         }
     }
 
@@ -61,6 +66,21 @@ impl Link {
         // Only draw while a fault is active, so adding an `errors` window does
         // not shift the random stream of the rest of the run.
         rate > 0.0 && self.error_rng.random::<f64>() < rate
+    }
+
+    /// Draws whether the reply of a request the site executed is lost.
+    pub fn draw_lost_reply(&mut self) -> bool {
+        let rate = self.lost.iter().map(|(_, r)| *r).fold(0.0, f64::max);
+        // Only draw while a fault is active (see `draw_error`).
+        rate > 0.0 && self.lost_rng.random::<f64>() < rate
+    }
+
+    pub fn add_lost_replies(&mut self, fault: usize, rate: f64) {
+        self.lost.push((fault, rate));
+    }
+
+    pub fn remove_lost_replies(&mut self, fault: usize) {
+        self.lost.retain(|(f, _)| *f != fault);
     }
 
     pub fn add_slow(&mut self, fault: usize, dist: LatencyDist) {

@@ -435,6 +435,10 @@ impl World {
                 req: req.0,
                 site: site_name,
             });
+            // Executed, but the reply is lost on its way back.
+            if self.links[site].draw_lost_reply() {
+                return;
+            }
         }
         let at = self.now + self.links[site].one_way();
         self.queue.push(
@@ -495,6 +499,8 @@ impl World {
             (FaultKind::Slow(_), false) => link.remove_slow(i),
             (FaultKind::Errors { rate }, true) => link.add_errors(i, *rate),
             (FaultKind::Errors { .. }, false) => link.remove_errors(i),
+            (FaultKind::LostReplies { rate }, true) => link.add_lost_replies(i, *rate),
+            (FaultKind::LostReplies { .. }, false) => link.remove_lost_replies(i),
             (FaultKind::Restart, true) => {
                 link.restarting += 1;
                 for r in 0..model.recorders().len() {

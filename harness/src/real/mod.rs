@@ -368,9 +368,13 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
     for site in sites {
         site.shutdown().await;
     }
+    // The in-process engine holds a sender of the event channel for its next
+    // incarnation: drop it with ours, and take what was sent without waiting
+    // for a close that a detached task could still hold off.
+    drop(engine);
     drop(events_tx);
     let mut events = Vec::new();
-    while let Some(e) = events_rx.recv().await {
+    while let Ok(e) = events_rx.try_recv() {
         events.push(e);
     }
     // Metric windows end where the scenario does, in written time.

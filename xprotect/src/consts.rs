@@ -1,7 +1,8 @@
 //! Protocol constants: namespaces, endpoint paths, SOAPAction strings,
 //! content types and the sequence-type GUIDs seen on real recorders.
 //!
-//! Values are those of `XPROTECT.md`; nothing here is configurable.
+//! Values are those real XProtect sites use (see `docs/mock-site.md`);
+//! nothing here is configurable.
 
 /// SOAP 1.1 envelope namespace.
 pub const SOAP11_ENVELOPE_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";

@@ -228,7 +228,7 @@ pub(crate) fn check(operation: &Element) -> Option<Fault> {
 mod tests {
     use super::*;
 
-    /// The fault body of XPROTECT.md §3, verbatim.
+    /// The fault body a real site sends for an invalid token, verbatim.
     const DOC_FAULT: &str = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
   <soap:Body>
     <soap:Fault>

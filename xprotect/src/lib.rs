@@ -1,7 +1,7 @@
 //! XProtect SOAP vocabulary and codec.
 //!
 //! This crate is the one place dualrec knows what Milestone XProtect's SOAP
-//! messages look like (see `XPROTECT.md`): the management server's
+//! messages look like on real sites (see `docs/mock-site.md`): the management server's
 //! ServerCommandService `Login` ([`login`]), the recording server's
 //! RecorderCommandService manual-recording operations ([`recorder`]), SOAP
 //! faults with XProtect's error numbers ([`Fault`]), timestamps

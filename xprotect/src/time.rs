@@ -3,7 +3,7 @@
 //! **Parsing is liberal.** Accepted: `2023-07-20T18:52:49`, `…49Z`,
 //! `…49.0530000Z`, any number of fractional digits up to 9 (nanoseconds;
 //! more digits are a parse error), with `Z`, a numeric offset (`+02:00`, converted
-//! to UTC) or no zone at all (a zone-less time is UTC, as XPROTECT.md says).
+//! to UTC) or no zone at all (a zone-less time is UTC, as real clients mean it).
 //! Surrounding whitespace is ignored. Times outside what an `i64` of
 //! nanoseconds holds (before 1677-09-21 or after 2262-04-11), such as .NET's
 //! `DateTime.MinValue` (`0001-01-01T00:00:00`) that clients send as an open

@@ -173,7 +173,7 @@ fn dur(ns: Nanos) -> String {
     format!("{ns}ns")
 }
 
-/// The site config of DESIGN.md for the mock sites of this run.
+/// The site config (`docs/site-config.md`) for the mock sites of this run.
 fn config_text(
     cfg: &MirrorConfig,
     addresses: &[SiteAddress],

@@ -27,7 +27,7 @@ pub struct MetricInfo {
     pub per_site: bool,
 }
 
-/// Every metric of DESIGN.md "Metrics", in that order.
+/// Every metric of `docs/scenario-format.md` "Guarantees", in that order.
 pub const METRICS: &[MetricInfo] = &[
     time("start_latency", true),
     time("dual_start_latency", false),

@@ -1,4 +1,4 @@
-//! Scenario files (TOML, see DESIGN.md "Scenario files"): reading,
+//! Scenario files (TOML, see `docs/scenario-format.md`): reading,
 //! validating, and the validated [`Scenario`] model.
 //!
 //! [`parse`] and [`load`] either return a fully validated scenario (names

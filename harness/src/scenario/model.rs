@@ -132,7 +132,7 @@ impl FaultDef {
     }
 }
 
-/// What a fault does (DESIGN.md, "Fault kinds"): the world's own type, so
+/// What a fault does (`docs/scenario-format.md`, "Fault kinds"): the world's own type, so
 /// a scenario's faults reach the simulator unchanged. In a scenario,
 /// `StreamLoss::camera` is an index into [`Scenario::cameras`].
 pub use sim::world::FaultKind;

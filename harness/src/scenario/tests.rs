@@ -9,8 +9,8 @@ use crate::guarantee::{Cmp, Stat, Threshold};
 
 const MIN: u64 = 60 * SECS;
 
-/// The example of DESIGN.md "Scenario files".
-const DESIGN_EXAMPLE: &str = r#"
+/// A full scenario using most keys (the shape of `docs/scenario-format.md`).
+const FULL_EXAMPLE: &str = r#"
 [scenario]
 name = "primary-down-mid-session"
 description = "Primary goes down 30 s into a session and returns 45 s later."
@@ -100,7 +100,7 @@ fn show_with(extra: &str) -> String {
 
 #[test]
 fn design_example_parses() {
-    let s = ok(DESIGN_EXAMPLE);
+    let s = ok(FULL_EXAMPLE);
     assert_eq!(s.name, "primary-down-mid-session");
     assert_eq!(s.seed, 7);
     assert_eq!(s.duration, 5 * MIN);
@@ -649,7 +649,7 @@ fn load_names_the_file_on_io_errors() {
         .starts_with("/nonexistent/dir/s.toml: cannot read the scenario file: "));
     let dir = tempfile::tempdir().expect("a temp dir for the test");
     let path = dir.path().join("ok.toml");
-    std::fs::write(&path, DESIGN_EXAMPLE).expect("writing the temp file");
+    std::fs::write(&path, FULL_EXAMPLE).expect("writing the temp file");
     assert_eq!(load(&path).expect("valid").name, "primary-down-mid-session");
 }
 
@@ -657,9 +657,9 @@ fn load_names_the_file_on_io_errors() {
 fn never_panics_on_truncated_input() {
     // Every prefix of a valid file either parses or is an located error.
     let mut cut = 0;
-    while cut <= DESIGN_EXAMPLE.len() {
-        if DESIGN_EXAMPLE.is_char_boundary(cut) {
-            if let Err(e) = parse(&DESIGN_EXAMPLE[..cut], "p.toml") {
+    while cut <= FULL_EXAMPLE.len() {
+        if FULL_EXAMPLE.is_char_boundary(cut) {
+            if let Err(e) = parse(&FULL_EXAMPLE[..cut], "p.toml") {
                 assert!(e.location().is_some(), "{e}");
             }
         }

@@ -15,7 +15,7 @@ use super::guarantees::{parse_guarantee, GuaranteeError};
 use super::model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
 use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawSite};
 
-/// Defaults (DESIGN.md and the task brief).
+/// Defaults (documented in `docs/scenario-format.md`).
 pub const DEFAULT_SETTLE: Nanos = 30 * SECS;
 /// Real-mode slack on time guarantees (wall-clock time), see `runner`.
 pub const DEFAULT_REAL_TOLERANCE: Nanos = 25_000_000;

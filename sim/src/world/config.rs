@@ -56,7 +56,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// Every spelling, in DESIGN.md order.
+    /// Every spelling, in the order of `docs/scenario-format.md`.
     pub const NAMES: &'static [&'static str] = &[
         "down",
         "partition",

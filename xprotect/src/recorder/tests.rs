@@ -1,5 +1,5 @@
 //! Tests of the RecorderCommandService codec: golden messages, tolerant
-//! decoding in the styles of XPROTECT.md, and error messages.
+//! decoding in the styles real clients use, and error messages.
 
 use super::*;
 use crate::consts::RECORDING_SEQUENCE_ID;

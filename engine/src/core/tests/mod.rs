@@ -1,7 +1,7 @@
 //! Contract tests of the sans-IO engine, run against a tiny deterministic
 //! driver ([`driver`]) with ideal recorders, in virtual time.
 //!
-//! Each file checks one part of the resilience contract of DESIGN.md; the
+//! Each file checks one part of the resilience rules of `docs/engine.md`; the
 //! property test ([`props`]) checks convergence under random interleavings.
 
 mod driver;

@@ -1,7 +1,8 @@
 //! Tells the end-to-end tests which outside tools this machine has.
 //!
 //! A test that needs a tool (headless Chromium for the HTML checks, curl for
-//! the acceptance drill hooks) is marked `ignore` — visibly, with the reason,
+//! the acceptance drill hooks and the demo, systemd-analyze for the unit
+//! file) is marked `ignore` — visibly, with the reason,
 //! in `cargo test`'s output — where the tool is missing, and runs (failing
 //! loudly if the tool is absent) when the environment variable `CI` is set:
 //! CI installs the tools, so a missing one there is a broken run, never a
@@ -13,6 +14,11 @@ use std::path::Path;
 const TOOLS: &[(&str, &str, &str)] = &[
     ("chromium", "CHROMIUM", "/usr/bin/chromium"),
     ("curl", "CURL", "/usr/bin/curl"),
+    (
+        "systemd_analyze",
+        "SYSTEMD_ANALYZE",
+        "/usr/bin/systemd-analyze",
+    ),
 ];
 
 fn main() {

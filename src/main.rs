@@ -2,9 +2,10 @@
 //! every decision of substance lives in the library crates.
 //!
 //! Exit codes: 0 every guarantee held, 1 a guarantee failed, 2 invalid input
-//! or usage, 3 an internal or I/O error.
+//! or usage, 3 an internal or I/O error, 4 `dualrec accept` refused to run.
 
 mod cmd;
+mod logging;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "dualrec", version, about)]
 struct Cli {
+    /// Log lines on stderr as `text` or `json` (one object a line); default
+    /// from DUALREC_LOG_FORMAT, else text. DUALREC_LOG sets the level.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,17 +53,20 @@ pub enum Outcome {
     GuaranteeFailed = 1,
     InvalidInput = 2,
     Internal = 3,
+    /// `dualrec accept` refused to run (a site failed preflight, or a test
+    /// camera was already recording): nothing was tested.
+    Refused = 4,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DUALREC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    match logging::format(cli.log_format) {
+        Ok(format) => logging::init(format),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(Outcome::InvalidInput as u8);
+        }
+    }
     let outcome = match cli.command {
         Command::Run(args) => cmd::run::run(args),
         Command::Suite(args) => cmd::suite::run(args),

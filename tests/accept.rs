@@ -3,7 +3,8 @@
 //! `--latency`): a short passing run whose measured clock offsets match the
 //! configured ones, a fault drill through the recorders' control API, a
 //! refusal when a test camera is already recording, and a dry run that
-//! touches nothing.
+//! touches nothing. The site file is `examples/acceptance.toml` (no
+//! `[engine]`, no API key) pointed at the two processes.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -106,57 +107,64 @@ fn start_site(name: &str, offset: &str, latency: &str) -> Site {
     }
 }
 
-/// A site config for the two sites: camera `lobby` (test) and `vault` (not).
-fn write_config(dir: &Path, a: &Site, b: &Site, acceptance: &str) -> std::path::PathBuf {
-    let text = format!(
-        r#"[engine]
+/// `[engine]` and an API key: what `dualrec engine` needs on top of a site file.
+const ENGINE_PART: &str = r#"[engine]
 listen = "127.0.0.1:0"
 data_dir = "data"
 
 [[api_key]]
 name = "ci"
-key_env = "{PASSWORD_ENV}_KEY"
+key_env = "DUALREC_ACCEPT_TEST_PASSWORD_KEY"
 role = "write"
 
-[[site]]
-name = "primary"
-management_url = "http://{a}"
-recorder_url = "http://{a}"
-username = "dualrec"
-password_env = "{PASSWORD_ENV}"
-prebuffer = "500ms"
+"#;
 
-[[site]]
-name = "secondary"
-management_url = "http://{b}"
-recorder_url = "http://{b}"
-username = "dualrec"
-password_env = "{PASSWORD_ENV}"
-prebuffer = "500ms"
-
-[[camera]]
-name = "lobby"
-test = true
-devices = {{ primary = "{a0}", secondary = "{b0}" }}
-
-[[camera]]
-name = "vault"
-devices = {{ primary = "{a1}", secondary = "{b1}" }}
-
+/// The site file of `examples/acceptance.toml` (sites and cameras only, no
+/// `[engine]`): camera `lobby` (test) and `vault` (not), its addresses,
+/// devices and secrets replaced by the two mock sites', a short pre-buffer,
+/// a quick policy, and `acceptance` in place of the example's settings.
+fn write_config(dir: &Path, a: &Site, b: &Site, acceptance: &str) -> std::path::PathBuf {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acceptance.toml"),
+    )
+    .expect("examples/acceptance.toml");
+    let sites = &example[..example
+        .find("\n[acceptance]")
+        .expect("the example has [acceptance]")];
+    let mut text = sites.to_owned();
+    for (from, to) in [
+        ("https://ms-a.example.local", format!("http://{}", a.addr)),
+        (
+            "https://rs-a.example.local:7563",
+            format!("http://{}", a.addr),
+        ),
+        ("https://ms-b.example.local", format!("http://{}", b.addr)),
+        (
+            "https://rs-b.example.local:7563",
+            format!("http://{}", b.addr),
+        ),
+        ("a8a8b9dc-3995-49ed-9b00-62caac2ce74a", a.devices[0].clone()),
+        ("5f0c6e1e-0d6b-4bb4-9a51-7d3c2b7d8e11", b.devices[0].clone()),
+        ("0e1d9c57-5a9c-4f6e-b0a4-0d36f3a7e2c1", a.devices[1].clone()),
+        ("7b1e0a43-2c1d-4e55-9f0b-3c8e5a7d9f21", b.devices[1].clone()),
+        ("svc-dualrec", "dualrec".to_owned()),
+        ("DUALREC_PRIMARY_PASSWORD", PASSWORD_ENV.to_owned()),
+        ("DUALREC_SECONDARY_PASSWORD", PASSWORD_ENV.to_owned()),
+        ("prebuffer = \"3s\"", "prebuffer = \"500ms\"".to_owned()),
+    ] {
+        assert!(text.contains(from), "examples/acceptance.toml has `{from}`");
+        text = text.replace(from, &to);
+    }
+    text.push_str(
+        r#"
 [policy]
 probe_interval = "500ms"
 down_probe_interval = "500ms"
 request_timeout = "1s"
 
-{acceptance}
 "#,
-        a = a.addr,
-        b = b.addr,
-        a0 = a.devices[0],
-        b0 = b.devices[0],
-        a1 = a.devices[1],
-        b1 = b.devices[1],
     );
+    text.push_str(acceptance);
     let path = dir.join("site.toml");
     std::fs::write(&path, text).expect("write the config");
     path
@@ -250,6 +258,14 @@ fn acceptance_passes_and_measures_clock_offsets() {
             && summary.contains("dualrec accept --config"),
         "{summary}"
     );
+    // The exact command line (operator quoted as typed) and the engine's seed.
+    let doc_line = doc["command_line"].as_str().expect("command_line");
+    assert!(
+        doc_line.contains("accept --config") && doc_line.contains("--operator CI"),
+        "{doc_line}"
+    );
+    assert!(summary.contains(doc_line), "{summary}");
+    assert_ne!(report["scenario"]["seed"], 0, "{}", report["scenario"]);
     // The non-test camera was never touched.
     let vault: serde_json::Value = reqwest_get(b.control, &format!("/footage/{}", b.devices[1]));
     assert_eq!(
@@ -327,6 +343,32 @@ fn drill_cuts_the_secondary_through_its_control_api() {
         stderr.contains("drill: site secondary records again"),
         "{stderr}"
     );
+    // The log states the recovery the report has, not another figure.
+    let recovery = report["stats"]
+        .as_array()
+        .expect("stats")
+        .iter()
+        .find(|r| r["metric"] == "recovery_time" && r["site"] == "secondary")
+        .and_then(|r| r["max_ns"].as_u64())
+        .expect("a recovery_time.secondary row with a max");
+    let logged = format!(
+        "recovery_time.secondary.max = {}",
+        harness::accept::plan::secs(recovery)
+    );
+    assert!(stderr.contains(&logged), "{logged} not in {stderr}");
+    // Time criteria carry the measured clock-offset uncertainty.
+    let conditions: Vec<&str> = report["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .filter_map(|v| v["condition"].as_str())
+        .collect();
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c.contains("clock-offset uncertainty")),
+        "{conditions:?}"
+    );
 }
 
 #[test]
@@ -376,7 +418,7 @@ fn refuses_when_a_test_camera_is_already_recording_and_dry_run_touches_nothing()
 
     let out = dir.path().join("out");
     let (code, stderr) = accept(&config, &out, &[]);
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, 4, "refusal has its own exit code: {stderr}");
     assert!(stderr.contains("already manually recording"), "{stderr}");
     assert!(stderr.contains("lobby on primary"), "{stderr}");
     // Still recording: acceptance did not stop it.
@@ -392,7 +434,7 @@ fn refuses_when_a_test_camera_is_already_recording_and_dry_run_touches_nothing()
 
     // --force leaves the recording camera out; here none is left.
     let (code, stderr) = accept(&config, &dir.path().join("forced"), &["--force"]);
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("nothing left to test"), "{stderr}");
     let states = rt
         .block_on(session.is_recording(0, std::slice::from_ref(&device)))
@@ -477,11 +519,20 @@ fn clicks_go_through_a_running_engine_with_engine_url() {
     let b = start_site("secondary", "0.7s", "fixed:15ms");
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &a, &b, SHORT);
+    let engine_config = dir.path().join("engine.toml");
+    std::fs::write(
+        &engine_config,
+        format!(
+            "{ENGINE_PART}{}",
+            std::fs::read_to_string(&config).expect("the site file")
+        ),
+    )
+    .expect("write the engine config");
     let key_env = format!("{PASSWORD_ENV}_KEY");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dualrec"))
         .arg("engine")
         .arg("--config")
-        .arg(&config)
+        .arg(&engine_config)
         .args(["--listen", "127.0.0.1:0"])
         .env(PASSWORD_ENV, "secret")
         .env(&key_env, "an-api-key-of-sufficient-length")

@@ -146,3 +146,65 @@ fn suite_filters_by_tag_and_reports_each_scenario() {
     assert!(dir.path().join("junit.xml").is_file());
     assert!(dir.path().join("happy-path/report.json").is_file());
 }
+
+/// `examples/engine.toml` as shipped is a valid config (with its secrets
+/// supplied), and `--log-format json` / `DUALREC_LOG_FORMAT=json` turn the
+/// log into JSON lines with no colour codes.
+#[test]
+fn the_example_engine_config_is_valid_and_logs_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/engine.toml");
+    let config = dir.path().join("engine.toml");
+    std::fs::copy(&example, &config).expect("copy the example");
+    for pem in ["site-a-ca.pem", "site-b-ca.pem"] {
+        std::fs::write(
+            dir.path().join(pem),
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write a CA file");
+    }
+    std::fs::write(dir.path().join("secondary-password"), "secret-b\n").expect("password file");
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dualrec"));
+        cmd.args(args)
+            .args(["engine", "--config"])
+            .arg(&config)
+            .arg("--check")
+            .env("DUALREC_LOG", "info")
+            .env("DUALREC_KEY_CONSOLE", "a-console-key-of-32-bytes-length")
+            .env("DUALREC_PRIMARY_PASSWORD", "secret-a")
+            .env_remove("DUALREC_LOG_FORMAT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("dualrec engine --check runs")
+    };
+    for (args, env) in [
+        (&["--log-format", "json"][..], &[][..]),
+        (&[][..], &[("DUALREC_LOG_FORMAT", "json")][..]),
+    ] {
+        let out = check(args, env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains('\x1b'), "no ANSI codes: {stderr:?}");
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("a JSON log line in {stderr}"));
+        let v: serde_json::Value = serde_json::from_str(line).expect("the log line is JSON");
+        assert_eq!(v["level"], "INFO", "{v}");
+        assert_eq!(v["fields"]["message"], "the site config is valid", "{v}");
+        assert_eq!(v["fields"]["sites"], 2, "{v}");
+        assert_eq!(v["fields"]["cameras"], 4, "{v}");
+    }
+    // Text logs on a pipe carry no colour codes either.
+    let out = check(&[], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the site config is valid"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "no ANSI codes: {stderr:?}");
+    // A format nobody knows is a usage error.
+    let out = check(&[], &[("DUALREC_LOG_FORMAT", "xml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("DUALREC_LOG_FORMAT"));
+}

@@ -9,6 +9,10 @@ use std::path::Path;
 use harness::runner::{run, Mode, RunOptions};
 
 fn run_real(name: &str) -> harness::runner::RunOutput {
+    run_real_traced(name, false)
+}
+
+fn run_real_traced(name: &str, trace: bool) -> harness::runner::RunOutput {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);
@@ -17,6 +21,7 @@ fn run_real(name: &str) -> harness::runner::RunOutput {
     let opts = RunOptions {
         mode: Mode::Real,
         engine_binary: Some(env!("CARGO_BIN_EXE_dualrec").into()),
+        trace,
         ..RunOptions::default()
     };
     run(&scenario, &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -33,10 +38,33 @@ fn assert_holds(out: &harness::runner::RunOutput) {
 
 #[test]
 fn happy_path_in_real_time() {
-    let out = run_real("happy-path.toml");
+    let out = run_real_traced("happy-path.toml", true);
     assert_holds(&out);
     // Something really happened over the wire.
     assert!(out.metrics.sessions().len() > 20);
+    // The replay line runs it the same way.
+    assert!(
+        out.report.replay_command().ends_with("--mode real"),
+        "{}",
+        out.report.replay_command()
+    );
+    // --trace: the same JSON-lines history as in virtual time, from the
+    // mock sites' ground truth.
+    let kinds: Vec<String> = out
+        .trace
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).expect("a trace event is JSON")["type"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    // Every session begins with a start click.
+    assert!(count("click") >= out.metrics.sessions().len(), "{kinds:?}");
+    assert!(count("manual") > 20 && count("footage") > 20, "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("end"));
 }
 
 #[test]

@@ -39,7 +39,8 @@ impl Mode {
 pub struct RunOptions {
     /// Overrides the scenario's seed.
     pub seed: Option<u64>,
-    /// Keep the raw history (see `sim::world::trace`; virtual mode only).
+    /// Keep the raw history (see `sim::world::trace`; in real mode see
+    /// `crate::real::trace` for what it holds).
     pub trace: bool,
     pub mode: Mode,
     /// Real mode: the `dualrec` executable to run the engine as a child
@@ -117,17 +118,36 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
 /// Runs `scenario` in real time against in-process mock sites over HTTP.
 pub fn run_real(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
     let scenario = with_seed(scenario, opts);
+    if let Some(wall) = long_real_run(&scenario) {
+        tracing::warn!(
+            scenario = %scenario.name,
+            "real mode runs on the wall clock: this run will take about {} \
+             (duration + settle × real_time_scale {}); set a smaller \
+             `real_time_scale` in [scenario] to run it faster",
+            crate::verdict::format_duration(wall),
+            scenario.real_time_scale.unwrap_or(1.0)
+        );
+    }
     let started = Instant::now();
     let outcome = crate::real::run_real(&scenario, opts.engine_binary.as_deref())?;
     let steps = outcome.events.len() as u64;
-    measure(
-        scenario,
-        outcome.record,
-        steps,
-        Vec::new(),
-        Mode::Real,
-        started,
-    )
+    let trace = if opts.trace {
+        crate::real::trace(&outcome)
+    } else {
+        Vec::new()
+    };
+    measure(scenario, outcome.record, steps, trace, Mode::Real, started)
+}
+
+/// Wall-clock runs longer than this get a warning before they start.
+pub const LONG_REAL_RUN: u64 = 3 * 60 * 1_000_000_000;
+
+/// How long `scenario` will take in real mode, if that is over
+/// [`LONG_REAL_RUN`].
+pub fn long_real_run(scenario: &Scenario) -> Option<u64> {
+    let k = scenario.real_time_scale.unwrap_or(1.0);
+    let wall = ((scenario.duration + scenario.settle) as f64 * k).round() as u64;
+    (wall > LONG_REAL_RUN).then_some(wall)
 }
 
 fn with_seed(scenario: &Scenario, opts: &RunOptions) -> Scenario {
@@ -230,4 +250,28 @@ pub fn with_real_tolerance(guarantees: &[Guarantee], tolerance: u64) -> Vec<Guar
             g
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(extra: &str) -> Scenario {
+        crate::scenario::parse(
+            &format!(
+                "[scenario]\nname = \"x\"\nseed = 1\nduration = \"10m\"\nsettle = \"30s\"\n{extra}\n\
+                 [[site]]\nname = \"a\"\n[cameras]\ncount = 1\n"
+            ),
+            "x.toml",
+        )
+        .expect("a valid scenario")
+    }
+
+    #[test]
+    fn a_real_run_over_three_minutes_is_announced() {
+        // 10.5 minutes on the wall clock without a scale.
+        assert_eq!(long_real_run(&scenario("")), Some(630_000_000_000));
+        // Scaled to 31.5 s: no warning.
+        assert_eq!(long_real_run(&scenario("real_time_scale = 0.05")), None);
+    }
 }

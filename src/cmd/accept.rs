@@ -2,9 +2,10 @@
 //! a site config (see `harness::accept`).
 //!
 //! Owns argument parsing, the tokio runtime, the output folder and the exit
-//! code: 0 every criterion held (or `--dry-run`), 1 a criterion failed, the
-//! run refused to start or was interrupted, 2 invalid input, 3 an internal
-//! or I/O error. Log lines go to stderr with their UTC time.
+//! code: 0 every criterion held (or `--dry-run`), 1 a criterion failed or
+//! the run was interrupted, 2 invalid input, 3 an internal or I/O error,
+//! 4 the run refused to start (preflight failed, or a test camera was
+//! already recording) — nothing was tested, which is not a failed criterion. Log lines go to stderr with their UTC time.
 
 use std::path::PathBuf;
 
@@ -108,6 +109,7 @@ pub fn run(args: AcceptArgs) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| super::default_out_dir("acceptance"));
     let opts = AcceptOptions {
+        command_line: command_line(),
         config: args.config.clone(),
         out_dir,
         operator: args.operator.clone(),
@@ -134,7 +136,7 @@ pub fn run(args: AcceptArgs) -> anyhow::Result<Outcome> {
             Status::Failed | Status::Interrupted => Outcome::GuaranteeFailed,
             Status::Refused(why) => {
                 eprintln!("acceptance refused: {why}");
-                Outcome::GuaranteeFailed
+                Outcome::Refused
             }
         }),
         Err(AcceptError::Invalid(e)) => invalid(e),
@@ -142,5 +144,39 @@ pub fn run(args: AcceptArgs) -> anyhow::Result<Outcome> {
             eprintln!("error: {e}");
             Ok(Outcome::Internal)
         }
+    }
+}
+
+/// This process's command line as a shell would take it back: what the
+/// report names as the way to run the same acceptance again.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let mut words = vec!["dualrec".to_owned()];
+    args.next();
+    words.extend(args.map(|a| shell_quote(&a)));
+    words.join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_are_quoted_only_when_a_shell_needs_it() {
+        assert_eq!(super::shell_quote("--cycles"), "--cycles");
+        assert_eq!(super::shell_quote("site.toml"), "site.toml");
+        assert_eq!(super::shell_quote("Jane Doe"), "'Jane Doe'");
+        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(super::shell_quote(""), "''");
     }
 }

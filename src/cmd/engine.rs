@@ -53,6 +53,13 @@ pub fn run(args: EngineArgs) -> anyhow::Result<Outcome> {
         cfg.listen = listen;
     }
     if args.check {
+        tracing::info!(
+            config = %args.config.display(),
+            sites = cfg.sites.len(),
+            cameras = cfg.cameras.len(),
+            api_keys = cfg.api_keys.len(),
+            "the site config is valid"
+        );
         eprintln!(
             "{}: ok ({} sites, {} cameras, {} API keys)",
             args.config.display(),

@@ -64,10 +64,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             );
             return Ok(Outcome::InvalidInput);
         }
-        if args.trace.is_some() {
-            eprintln!("--trace is only available in virtual mode");
-            return Ok(Outcome::InvalidInput);
-        }
     }
     let opts = harness::runner::RunOptions {
         seed: args.seed,

@@ -1,6 +1,6 @@
 //! The site config (TOML) shared by `dualrec engine` and `dualrec accept`:
 //! listen address, data directory, API keys, sites, the camera pairing map
-//! and engine policy (DESIGN.md, "Site config").
+//! and engine policy. Every key is documented in `docs/site-config.md`.
 //!
 //! [`EngineConfig::load`] reads and validates a file; anything wrong is a
 //! [`ConfigError::Invalid`] naming `file:line:col` and what was expected,
@@ -29,6 +29,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 pub const DEFAULT_PREBUFFER: crate::core::Nanos = 3 * crate::core::SECS;
 /// Default "stop manual recording after" of a site (XProtect's default).
 pub const DEFAULT_MANUAL_RECORDING_MAX: crate::core::Nanos = 5 * 60 * crate::core::SECS;
+
+/// Who reads a config: the service needs `[engine]` and API keys; an
+/// engine inside another tool needs neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Service,
+    InProcess,
+}
+
+/// The `[engine]` table assumed by [`EngineConfig::load_in_process`] when the
+/// file has none (nothing listens; the journal is not used).
+const IN_PROCESS_ENGINE: &str = "[engine]\nlisten = \"127.0.0.1:0\"\ndata_dir = \".\"\n";
 
 /// A config that could not be read or is invalid.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +192,42 @@ impl EngineConfig {
         base: &Path,
         secrets: &dyn SecretSource,
     ) -> Result<EngineConfig, ConfigError> {
-        validate::validate(file, text, base, secrets)
+        validate::validate(file, text, base, secrets, Purpose::Service)
+    }
+
+    /// Reads `path` for an engine that runs inside another tool (`dualrec
+    /// accept`): `[engine]` and `[[api_key]]` may be left out — nothing
+    /// listens — and API keys are neither read nor checked. Sites, cameras
+    /// and policy are validated exactly as for the service.
+    pub fn load_in_process(path: &Path) -> Result<EngineConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        EngineConfig::parse_in_process(&file, &text, &base, &ProcessSecrets)
+    }
+
+    /// [`EngineConfig::load_in_process`] of config text.
+    pub fn parse_in_process(
+        file: &str,
+        text: &str,
+        base: &Path,
+        secrets: &dyn SecretSource,
+    ) -> Result<EngineConfig, ConfigError> {
+        // Without `[engine]`, one that listens nowhere useful is appended
+        // after the file's own text, so every position in a message still
+        // points into the file as written.
+        let has_engine = text
+            .parse::<toml::Table>()
+            .map_or(true, |t| t.contains_key("engine"));
+        if has_engine {
+            validate::validate(file, text, base, secrets, Purpose::InProcess)
+        } else {
+            let text = format!("{text}\n{IN_PROCESS_ENGINE}");
+            validate::validate(file, &text, base, secrets, Purpose::InProcess)
+        }
     }
 
     /// What [`crate::core::Mirror`] is built from.

@@ -258,3 +258,50 @@ fn a_config_without_keys_sites_or_cameras_is_rejected() {
     let e = parse(minimal).unwrap_err().to_string();
     assert!(e.contains("no `[[api_key]]`"), "{e}");
 }
+
+/// What `dualrec accept` with the engine in-process may be given: sites,
+/// cameras and `[acceptance]`, nothing about listening or API keys.
+const SITES_ONLY: &str = r#"
+[[site]]
+name = "primary"
+management_url = "https://ms-a.example.local"
+recorder_url = "http://rs-a.example.local:7563"
+username = "svc-dualrec"
+password_env = "PW_A"
+
+[[camera]]
+name = "lobby"
+test = true
+devices = { primary = "a8a8b9dc-3995-49ed-9b00-62caac2ce74a" }
+
+[acceptance]
+cycles = 2
+"#;
+
+fn parse_in_process(text: &str) -> Result<EngineConfig, ConfigError> {
+    EngineConfig::parse_in_process("site.toml", text, Path::new("/etc/dualrec"), &secrets())
+}
+
+#[test]
+fn an_in_process_engine_needs_no_engine_table_or_api_keys() {
+    let cfg = parse_in_process(SITES_ONLY).expect("sites and cameras are enough");
+    assert_eq!(cfg.sites.len(), 1);
+    assert_eq!(cfg.cameras.len(), 1);
+    assert!(cfg.api_keys.is_empty());
+    // The service still insists on both.
+    let e = parse(SITES_ONLY).unwrap_err().to_string();
+    assert!(e.contains("engine"), "{e}");
+    // API keys are not read in-process: an unset key variable is no error.
+    let with_keys = format!(
+        "[engine]\nlisten = \"127.0.0.1:8080\"\ndata_dir = \"d\"\n\n[[api_key]]\nname = \"x\"\nkey_env = \"UNSET\"\nrole = \"write\"\n{SITES_ONLY}"
+    );
+    parse_in_process(&with_keys).expect("keys are ignored in-process");
+    assert!(parse(&with_keys).is_err());
+    // A mistake in the file is still reported where it is.
+    let bad = SITES_ONLY.replace("cycles = 2", "cycles = 2\n").replace(
+        "username = \"svc-dualrec\"",
+        "username = \"svc-dualrec\"\nusernme = \"x\"",
+    );
+    let e = parse_in_process(&bad).unwrap_err().to_string();
+    assert!(e.starts_with("site.toml:7:1:"), "{e}");
+}

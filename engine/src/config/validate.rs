@@ -11,8 +11,9 @@ use toml::Spanned;
 
 use super::raw::{RawApiKey, RawCamera, RawFile, RawRole, RawSite};
 use super::{
-    sha256, site_auth, ApiKey, CameraSettings, ConfigError, EngineConfig, Role, SecretSource,
-    SiteSettings, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_MAX_BODY_BYTES, DEFAULT_PREBUFFER,
+    sha256, site_auth, ApiKey, CameraSettings, ConfigError, EngineConfig, Purpose, Role,
+    SecretSource, SiteSettings, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PREBUFFER,
 };
 use crate::core::{CameraId, CameraSpec, DeviceId, Placement, Policy, SiteSpec};
 use crate::runtime::SiteEndpoint;
@@ -100,6 +101,7 @@ pub(super) fn validate(
     text: &str,
     base: &Path,
     secrets: &dyn SecretSource,
+    purpose: Purpose,
 ) -> Result<EngineConfig> {
     let cx = Cx {
         file,
@@ -143,7 +145,11 @@ pub(super) fn validate(
         }
     };
 
-    let api_keys = api_keys(&cx, &raw.api_key, raw.engine.span())?;
+    // An in-process engine serves no API: its keys are not needed.
+    let api_keys = match purpose {
+        Purpose::Service => api_keys(&cx, &raw.api_key, raw.engine.span())?,
+        Purpose::InProcess => Vec::new(),
+    };
     let sites = sites(&cx, &raw.site, raw.engine.span())?;
     let cameras = cameras(&cx, &raw.camera, &sites, raw.engine.span())?;
     let policy = match &raw.policy {

@@ -10,7 +10,11 @@
 //! `prebuffer`) before the recorder started, so manual recording is taken
 //! to begin at `TimeBegin + prebuffer` (or `TimeTrigged` when the recorder
 //! reports a later one); a later sequence in the same session (after a cut)
-//! counts from its own begin; manual recording ends where footage ends.
+//! counts from its own begin — or, for the drill's cut site, from
+//! `min(begin + prebuffer, the IsManualRecording confirmation)`: the
+//! pre-buffer back-fills footage to before the recorder recorded again, so
+//! the begin alone would report a recovery of zero while the log saw one of
+//! a second; manual recording ends where footage ends.
 //! When the pause between sessions is shorter than the pre-buffer, footage
 //! of two sessions can merge; the session's start then falls back to the
 //! IsManualRecording confirmation.
@@ -88,11 +92,13 @@ pub async fn read_site(
 
 /// Manual-recording intervals of one camera on one site, from its footage
 /// (see the module doc). `confirmed[k]`: run time IsManualRecording agreed
-/// for session `k`.
+/// for session `k`; `resumed[k]`: run time IsManualRecording agreed again
+/// after a drill cut this site in session `k`.
 pub fn manual_from_footage(
     footage: &SiteFootage,
     sessions: &[(Nanos, Nanos)],
     confirmed: &[Option<Nanos>],
+    resumed: &[Option<Nanos>],
     prebuffer: Nanos,
 ) -> IntervalSet {
     let mut manual = IntervalSet::new();
@@ -127,7 +133,10 @@ pub fn manual_from_footage(
                     begin + prebuffer
                 }
             } else {
-                begin
+                match resumed.get(k).copied().flatten() {
+                    Some(r) => (begin + prebuffer).min(r).max(begin),
+                    None => begin,
+                }
             };
             if end > start {
                 manual.insert(start, end);
@@ -167,10 +176,14 @@ pub fn record(
                     .map(|d| c.start_ns + d)
             })
             .collect();
+        let resumed: Vec<Option<Nanos>> = cycles
+            .iter()
+            .map(|c| c.resumed_ns.filter(|_| drill_site == Some(r)))
+            .collect();
         manual.push(
             per_cam
                 .iter()
-                .map(|f| manual_from_footage(f, &sessions, &confirmed, prebuffers[r]))
+                .map(|f| manual_from_footage(f, &sessions, &confirmed, &resumed, prebuffers[r]))
                 .collect(),
         );
         footage_sets.push(
@@ -220,6 +233,7 @@ mod tests {
             &f,
             &[(10 * S, 20 * S), (25 * S, 30 * S)],
             &[None, None],
+            &[None, None],
             3 * S,
         );
         assert_eq!(
@@ -233,7 +247,7 @@ mod tests {
         let f = SiteFootage {
             sequences: vec![(7 * S, 7 * S, 12 * S), (15 * S, 15 * S, 20 * S)],
         };
-        let m = manual_from_footage(&f, &[(10 * S, 20 * S)], &[None], 3 * S);
+        let m = manual_from_footage(&f, &[(10 * S, 20 * S)], &[None], &[None], 3 * S);
         assert_eq!(
             m.spans(),
             &[Span::new(10 * S, 12 * S), Span::new(15 * S, 20 * S)]
@@ -249,9 +263,29 @@ mod tests {
             &f,
             &[(10 * S, 20 * S), (21 * S, 30 * S)],
             &[None, Some(21 * S + 50_000_000)],
+            &[None, None],
             3 * S,
         );
         // The first session's footage covers both: a known limit (pause > pre-buffer avoids it).
         assert_eq!(m.measure(), 20 * S);
+    }
+
+    #[test]
+    fn after_a_cut_recording_resumes_when_the_recorder_confirmed_it() {
+        // Cut 12 s..15 s; the recorder wrote footage again from 15 s (its
+        // pre-buffer only holds what it saw while alive) and confirmed
+        // recording at 16.1 s: recovery is 1.1 s, not 0.
+        let f = SiteFootage {
+            sequences: vec![(7 * S, 7 * S, 12 * S), (15 * S, 15 * S, 20 * S)],
+        };
+        let resumed = 16 * S + 100_000_000;
+        let m = manual_from_footage(&f, &[(10 * S, 20 * S)], &[None], &[Some(resumed)], 3 * S);
+        assert_eq!(
+            m.spans(),
+            &[Span::new(10 * S, 12 * S), Span::new(resumed, 20 * S)]
+        );
+        // A confirmation later than begin + pre-buffer does not push it further.
+        let m = manual_from_footage(&f, &[(10 * S, 20 * S)], &[None], &[Some(19 * S)], 3 * S);
+        assert_eq!(m.spans()[1], Span::new(18 * S, 20 * S));
     }
 }

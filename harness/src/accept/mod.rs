@@ -68,6 +68,9 @@ pub struct RemoteEngine {
 
 /// What `dualrec accept` was asked to do.
 pub struct AcceptOptions {
+    /// The command line as typed (shell-quoted): the reports name it as the
+    /// way to run the same acceptance again.
+    pub command_line: String,
     pub config: PathBuf,
     pub out_dir: PathBuf,
     pub operator: String,
@@ -86,7 +89,7 @@ pub enum Status {
     Passed,
     /// A criterion failed (exit 1).
     Failed,
-    /// The run refused to start, and why (exit 1).
+    /// The run refused to start, and why (exit 4).
     Refused(String),
     /// Ctrl-C: what was started was stopped (exit 1).
     Interrupted,
@@ -117,6 +120,7 @@ struct Document<'a> {
     schema: &'a str,
     status: String,
     operator: &'a str,
+    command_line: &'a str,
     dualrec_version: &'a str,
     config: String,
     started_utc: String,
@@ -166,7 +170,9 @@ fn targets_of(cfg: &EngineConfig) -> Result<Vec<Target>, AcceptError> {
 
 /// Runs an acceptance (see the module doc). Must be called inside a tokio runtime.
 pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
-    let cfg = match EngineConfig::load(&opts.config) {
+    // The engine runs in this process (or is reached with `--engine URL`):
+    // `[engine]` and `[[api_key]]` are optional.
+    let cfg = match EngineConfig::load_in_process(&opts.config) {
         Ok(c) => c,
         Err(e @ ConfigError::Invalid { .. }) => return Err(AcceptError::Invalid(e.to_string())),
         Err(e) => return Err(AcceptError::Internal(e.to_string())),
@@ -231,6 +237,7 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
         env!("CARGO_PKG_VERSION"),
         opts.out_dir.display()
     ));
+    log.action(format!("command line: {}", opts.command_line));
     for l in &plan_lines {
         log.plain(format!("  {l}"));
     }
@@ -257,6 +264,7 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
         schema: SCHEMA,
         status: String::new(),
         operator: &opts.operator,
+        command_line: &opts.command_line,
         dualrec_version: env!("CARGO_PKG_VERSION"),
         config: cfg.file.clone(),
         started_utc: started_utc.format(),
@@ -352,7 +360,12 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
     }
     doc.cameras = targets.iter().map(|t| t.name.clone()).collect();
 
-    // The engine.
+    // The engine. Its jitter seed goes into the report (a remote engine's
+    // is its own: 0 there).
+    let engine_seed = match &opts.remote {
+        Some(_) => 0,
+        None => cfg.seed.unwrap_or(started_utc.unix_nanos() as u64),
+    };
     let clicker = match &opts.remote {
         Some(r) => {
             let http = reqwest::Client::builder()
@@ -376,7 +389,7 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
                     .collect(),
                 policy: cfg.policy.clone(),
             };
-            let seed = cfg.seed.unwrap_or(started_utc.unix_nanos() as u64);
+            let seed = engine_seed;
             let handle = engine::runtime::spawn(mirror, cfg.endpoints(), seed)
                 .map_err(|e| AcceptError::Internal(format!("engine: {e}")))?;
             log.action("engine started in-process (test cameras only)");
@@ -519,13 +532,44 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
     );
     let metrics = compute(&record, &MetricsConfig::default())
         .map_err(|e| AcceptError::Internal(format!("metrics: {e}")))?;
+    let uncertainty: Vec<Nanos> = pre
+        .iter()
+        .map(|p| p.clock_offset_uncertainty_ns.unwrap_or(0).max(0) as Nanos)
+        .collect();
+    log.action(format!(
+        "time criteria are granted each site's clock-offset uncertainty: {}",
+        site_names
+            .iter()
+            .zip(&uncertainty)
+            .map(|(s, u)| format!("{s} ±{}", secs(*u)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let guarantees = criteria::with_clock_tolerance(&guarantees, &site_names, &uncertainty);
     let verdicts = evaluate(&guarantees, &metrics);
+    if settings.drill.is_some() {
+        // The drill's figure as the report has it: the log must agree.
+        let site = &site_names[settings.drill_site];
+        let recovery = metrics.stat(
+            "recovery_time",
+            Some(site.as_str()),
+            crate::guarantee::Stat::Max,
+        );
+        log.action(format!(
+            "drill: recovery_time.{site}.max = {} (from footage, bounded by the IsManualRecording confirmation)",
+            recovery.map_or_else(|| "no samples".to_owned(), |ns| secs(ns as Nanos))
+        ));
+    }
     let finished = utc_now();
-    let description = header(&cfg, &opts.operator, started_utc, finished, &pre);
+    let description = format!(
+        "{} Command line: `{}`.",
+        header(&cfg, &opts.operator, started_utc, finished, &pre),
+        opts.command_line
+    );
     let meta = ReportMeta {
         name: "acceptance".into(),
         description: description.clone(),
-        seed: 0,
+        seed: engine_seed,
         tags: vec!["acceptance".into(), format!("operator:{}", opts.operator)],
         duration_ns: end,
         settle_ns: 0,
@@ -535,8 +579,8 @@ pub async fn run(opts: AcceptOptions) -> Result<AcceptOutcome, AcceptError> {
     write_report_files(&opts.out_dir, &report, Renderings::ALL)
         .map_err(|e| AcceptError::Internal(e.to_string()))?;
     // The scenario renderings name a replay command; an acceptance is re-run
-    // with `dualrec accept` instead.
-    let rerun = format!("dualrec accept --config {}", cfg.file);
+    // with the very command line that ran it.
+    let rerun = opts.command_line.clone();
     let summary = format!(
         "# Acceptance\n\n{description}\n\n{}",
         summary_markdown(&report)

@@ -18,7 +18,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod child;
+mod trace;
 mod under_test;
+
+pub use trace::trace;
 
 use under_test::Engine;
 

@@ -224,7 +224,12 @@ impl Report {
             .scenario_file
             .clone()
             .unwrap_or_else(|| format!("scenarios/{}.toml", self.scenario.name));
-        format!("dualrec run {file} --seed {}", self.scenario.seed)
+        let mode = if self.scenario.mode == "real" {
+            " --mode real"
+        } else {
+            ""
+        };
+        format!("dualrec run {file} --seed {}{mode}", self.scenario.seed)
     }
 
     /// Verdicts that failed.

@@ -1,8 +1,9 @@
 //! The raw history of a real-mode run, in the JSON-lines form of virtual
 //! time ([`TraceEvent`]), so `--trace` means the same in both modes.
 //!
-//! From the ground truth: every click, fault window, manual-recording and
-//! footage span of the mock sites, and the end. From the engine runtime's
+//! From the ground truth: the run's sites and cameras, every click, fault
+//! window, manual-recording and footage span of the mock sites, the final
+//! manual-recording state, and the end (what `dualrec check` reads). From the engine runtime's
 //! events, when the engine ran in this process: intents, commands and
 //! replies, their wall-clock instants turned into written time. An engine
 //! run as a child process reports no events to the harness, so its trace
@@ -131,7 +132,11 @@ pub fn trace(outcome: &RealOutcome) -> Vec<TraceEvent> {
     }
     // Stable: events of one instant keep the order they were pushed in.
     timed.sort_by_key(|(t, _)| *t);
-    let mut out: Vec<TraceEvent> = timed.into_iter().map(|(_, e)| e).collect();
+    let mut out = vec![TraceEvent::Run {
+        sites: r.sites.clone(),
+        cameras: r.cameras.clone(),
+    }];
+    out.extend(timed.into_iter().map(|(_, e)| e));
     for (s, name) in r.sites.iter().enumerate() {
         for (c, camera) in r.cameras.iter().enumerate() {
             for span in r.manual[s][c].spans() {
@@ -148,6 +153,12 @@ pub fn trace(outcome: &RealOutcome) -> Vec<TraceEvent> {
                     camera: camera.clone(),
                     start: span.start,
                     end: span.end,
+                });
+            }
+            if r.final_manual[s][c] {
+                out.push(TraceEvent::FinalManual {
+                    site: name.clone(),
+                    camera: camera.clone(),
                 });
             }
         }

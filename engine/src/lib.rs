@@ -12,11 +12,15 @@
 //! must not re-implement any engine decision: they only carry commands and
 //! replies.
 
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod duration;
 pub mod input;
 pub mod journal;
 pub mod policy_input;
+pub mod replica;
+#[doc(hidden)]
+pub mod pgtest;
 pub mod runtime;
 pub mod service;

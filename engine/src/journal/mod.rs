@@ -19,6 +19,7 @@
 //! keeps the higher sequence, which is the later click (the engine numbers
 //! a camera's intents).
 
+pub mod postgres;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -52,13 +52,28 @@ pub enum RuntimeError {
 
 /// A runtime ready to start: the engine, one [`SoapClient`] per site and an
 /// optional observer.
-#[derive(Debug)]
 pub struct Driver {
     mirror: Mirror,
     clients: Vec<SoapClient>,
     request_timeout: Duration,
     observer: Option<mpsc::UnboundedSender<RuntimeEvent>>,
+    gate: Option<SendGate>,
 }
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("mirror", &self.mirror)
+            .field("clients", &self.clients)
+            .field("request_timeout", &self.request_timeout)
+            .field("gated", &self.gate.is_some())
+            .finish()
+    }
+}
+
+/// Asked as each command leaves: may it be sent? (A replica's lease right;
+/// see `crate::replica`.) A closed gate fails the command as refused.
+pub type SendGate = std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// Starts an engine for `cfg` on `sites` (one endpoint per configured site,
 /// same order) with jitter seed `seed`. Must be called inside a tokio
@@ -110,7 +125,14 @@ impl Driver {
             clients,
             request_timeout,
             observer: None,
+            gate: None,
         })
+    }
+
+    /// Every command checks `gate` as it leaves and is not sent when closed.
+    pub fn send_gate(mut self, gate: SendGate) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Reports every intent, dispatch and reply to `observer`.
@@ -134,6 +156,7 @@ impl Driver {
             clients: self.clients,
             request_timeout: self.request_timeout,
             observer: self.observer,
+            gate: self.gate,
             done_tx,
             tasks: JoinSet::new(),
             acks: Vec::new(),
@@ -158,6 +181,7 @@ struct Loop {
     clients: Vec<SoapClient>,
     request_timeout: Duration,
     observer: Option<mpsc::UnboundedSender<RuntimeEvent>>,
+    gate: Option<SendGate>,
     done_tx: mpsc::UnboundedSender<Done>,
     /// Request tasks; dropping the set on shutdown aborts them.
     tasks: JoinSet<()>,
@@ -404,7 +428,20 @@ impl Loop {
             kind,
         });
         let timeout = self.request_timeout;
+        let gate = self.gate.clone();
         self.tasks.spawn(async move {
+            // Checked at the last moment before the request leaves: a
+            // replica whose lease right lapsed (even while this task was
+            // queued, or the process paused) must not send.
+            if gate.as_ref().is_some_and(|open| !open()) {
+                tracing::debug!(req = req.0, "not sent: this replica's lease right has lapsed");
+                let _ = done_tx.send(Done {
+                    req,
+                    site,
+                    result: Err(TransportError::Refused),
+                });
+                return;
+            }
             let call = async {
                 match &cmd {
                     Command::Login { current_token, .. } => {

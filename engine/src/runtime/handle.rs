@@ -30,7 +30,10 @@ pub struct RuntimeStats {
     pub inflight: usize,
 }
 
-pub(super) enum Request {
+/// A message to the task that owns an engine (what [`EngineHandle`] sends).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Request {
     SetIntent {
         camera: CameraId,
         recording: bool,
@@ -67,6 +70,16 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
+    /// A handle whose requests go to `tx` (a task answering them as an engine would).
+    pub(crate) fn from_sender(tx: mpsc::Sender<Request>) -> Self {
+        EngineHandle { tx }
+    }
+
+    /// Passes a request on to this engine unchanged.
+    pub(crate) async fn forward(&self, request: Request) {
+        let _ = self.tx.send(request).await;
+    }
+
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Request,

@@ -18,9 +18,9 @@ pub mod core;
 pub mod duration;
 pub mod input;
 pub mod journal;
-pub mod policy_input;
-pub mod replica;
 #[doc(hidden)]
 pub mod pgtest;
+pub mod policy_input;
+pub mod replica;
 pub mod runtime;
 pub mod service;

@@ -95,8 +95,12 @@ pub struct LeaseView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaseReply {
     Observed(LeaseView),
-    Acquired { epoch: u64 },
-    Renewed { epoch: u64 },
+    Acquired {
+        epoch: u64,
+    },
+    Renewed {
+        epoch: u64,
+    },
     Released,
     /// Acquire or renew refused: someone else holds it, or it moved on.
     Refused(LeaseView),
@@ -210,9 +214,12 @@ impl Replica {
                 let epoch = view.epoch;
                 self.learn(now, view);
                 if self.leading.is_none() && expired && !self.releasing {
-                    self.issue(now, LeaseOp::Acquire {
-                        observed_epoch: epoch,
-                    });
+                    self.issue(
+                        now,
+                        LeaseOp::Acquire {
+                            observed_epoch: epoch,
+                        },
+                    );
                     return;
                 }
                 self.next_op_at = p.sent_at + self.cfg.poll_every;

@@ -59,7 +59,10 @@ impl Net {
                     n.alive && n.r.may_send(t)
                 })
                 .collect();
-            assert!(senders.len() <= 1, "two replicas may send at {t}: {senders:?}");
+            assert!(
+                senders.len() <= 1,
+                "two replicas may send at {t}: {senders:?}"
+            );
             t += MILLIS;
         }
     }
@@ -122,7 +125,12 @@ fn one_leader_is_elected_and_keeps_the_lease() {
     let mut net = Net::new(3, 2 * MILLIS);
     net.run(0, 20 * SECS);
     let leader = net.leader(20 * SECS).expect("a leader after 20 s");
-    assert_eq!(net.tenures.len(), 1, "no churn while healthy: {:?}", net.tenures);
+    assert_eq!(
+        net.tenures.len(),
+        1,
+        "no churn while healthy: {:?}",
+        net.tenures
+    );
     assert_eq!(net.tenures[0].0, leader);
     assert_eq!(net.table.epoch(), 1);
 }
@@ -172,7 +180,11 @@ fn a_leader_that_loses_the_database_steps_down_and_a_leader_returns_after() {
     net.run(0, 10 * SECS);
     net.db_down = true;
     net.run(10 * SECS + MILLIS, 15 * SECS);
-    assert_eq!(net.leader(15 * SECS), None, "nobody may send without the database");
+    assert_eq!(
+        net.leader(15 * SECS),
+        None,
+        "nobody may send without the database"
+    );
     net.db_down = false;
     net.run(15 * SECS + MILLIS, 25 * SECS);
     assert!(net.leader(25 * SECS).is_some());
@@ -196,7 +208,10 @@ fn a_write_with_a_stale_epoch_deposes_the_leader() {
     assert!(r.may_send(3 * MILLIS));
     r.on_stale_epoch(4 * MILLIS, 2);
     assert!(!r.may_send(4 * MILLIS));
-    assert!(matches!(r.poll_event(), Some(LeaseEvent::SteppedDown { .. })));
+    assert!(matches!(
+        r.poll_event(),
+        Some(LeaseEvent::SteppedDown { .. })
+    ));
 }
 
 #[test]

@@ -376,7 +376,9 @@ impl Loop {
             replica: self.opts.replica_id.clone(),
             role: self.replica.role(),
             epoch: self.replica.epoch(),
-            leader: view.holder.filter(|_| !view.expired || self.replica.role() == Role::Leader),
+            leader: view
+                .holder
+                .filter(|_| !view.expired || self.replica.role() == Role::Leader),
             leader_url: if self.replica.role() == Role::Leader {
                 self.opts.advertise_url.clone()
             } else {

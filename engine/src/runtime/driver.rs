@@ -434,7 +434,10 @@ impl Loop {
             // replica whose lease right lapsed (even while this task was
             // queued, or the process paused) must not send.
             if gate.as_ref().is_some_and(|open| !open()) {
-                tracing::debug!(req = req.0, "not sent: this replica's lease right has lapsed");
+                tracing::debug!(
+                    req = req.0,
+                    "not sent: this replica's lease right has lapsed"
+                );
                 let _ = done_tx.send(Done {
                     req,
                     site,

@@ -19,9 +19,9 @@ pub use client::{ClientError, SoapClient};
 pub use config::{SiteAuth, SiteEndpoint};
 pub use driver::{spawn, Driver, RuntimeError, SendGate as DriverGate};
 pub use events::{Outcome, RequestKind, RuntimeEvent};
-pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats};
 #[doc(hidden)]
 pub use handle::Request as EngineRequest;
+pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats};
 
 #[cfg(test)]
 mod tests;

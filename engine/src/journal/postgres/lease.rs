@@ -8,7 +8,8 @@ use super::PgError;
 use crate::cluster::{LeaseOp, LeaseReply, LeaseView};
 use crate::core::Nanos;
 
-const EXPIRED: &str = "(renewed_at IS NULL OR clock_timestamp() > renewed_at + lease_ms * interval '1 millisecond')";
+const EXPIRED: &str =
+    "(renewed_at IS NULL OR clock_timestamp() > renewed_at + lease_ms * interval '1 millisecond')";
 
 /// Carries out [`LeaseOp`]s on a connection of its own.
 pub struct LeaseClient {

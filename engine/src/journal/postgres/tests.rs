@@ -143,9 +143,14 @@ fn the_journal_reconnects_after_a_database_restart() {
     rt().block_on(async {
         let connector = Connector::new(&settings(&server)).expect("settings");
         let j = PgJournal::open(connector, "a").await.expect("open");
-        j.append(0, vec![record("cam-1", true)]).await.expect("append");
+        j.append(0, vec![record("cam-1", true)])
+            .await
+            .expect("append");
         server.stop().expect("stop");
-        assert!(j.append(0, vec![record("cam-1", false)]).await.is_err(), "no database, no acknowledgement");
+        assert!(
+            j.append(0, vec![record("cam-1", false)]).await.is_err(),
+            "no database, no acknowledgement"
+        );
         server.start_again().expect("start");
         // The writer and the reader reconnect on their own.
         let mut ok = None;

@@ -54,7 +54,10 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
     // FOR SHARE: a take-over (an UPDATE of this row) waits for this commit,
     // and this commit sees the epoch that is current until then.
     let current = tx
-        .query_one("SELECT epoch FROM dualrec_lease WHERE id = 1 FOR SHARE", &[])
+        .query_one(
+            "SELECT epoch FROM dualrec_lease WHERE id = 1 FOR SHARE",
+            &[],
+        )
         .await?
         .get::<_, i64>(0);
     let current = u64::try_from(current).unwrap_or(0);
@@ -118,10 +121,16 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
         &[&seqs, &cameras, &recs, &ats, &whos, &epochs, &replicas],
     )
     .await?;
-    let (lc, (ls, (lr, la))): (Vec<String>, (Vec<i64>, (Vec<bool>, Vec<i64>))) = latest
-        .into_iter()
-        .map(|(c, (s, r, a))| (c, (s, (r, a))))
-        .unzip();
+    let mut lc = Vec::with_capacity(latest.len());
+    let mut ls = Vec::with_capacity(latest.len());
+    let mut lr = Vec::with_capacity(latest.len());
+    let mut la = Vec::with_capacity(latest.len());
+    for (camera, (seq, recording, at_ms)) in latest {
+        lc.push(camera);
+        ls.push(seq);
+        lr.push(recording);
+        la.push(at_ms);
+    }
     tx.execute(
         "INSERT INTO dualrec_latest (camera, seq, recording, at_ms)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::bigint[])

@@ -461,6 +461,14 @@ impl Loop {
             EngineRequest::Status { camera, answer } => {
                 let _ = answer.send(self.standby_status(&camera));
             }
+            EngineRequest::Statuses { answer } => {
+                let all = self
+                    .cameras
+                    .iter()
+                    .filter_map(|c| self.standby_status(c))
+                    .collect();
+                let _ = answer.send(all);
+            }
             EngineRequest::Stats { answer } => {
                 let _ = answer.send(RuntimeStats {
                     mirror: MirrorStats::default(),

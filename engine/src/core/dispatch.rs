@@ -314,7 +314,7 @@ impl Mirror {
             }
             // Logins are sent by `flush` when due; the timer only wakes it.
             Timer::Login(_) => {}
-            Timer::HandoverOverdue(p, req) => self.on_handover_overdue(p, req),
+            Timer::HandoverOverdue(p, req) => self.on_handover_overdue(now, p, req),
         }
     }
 }

@@ -24,7 +24,9 @@
 //!    tight (three of them exceed `P`), a login is sent beside the Start, so
 //!    a token that dies mid-hand-over costs one round trip, not two.
 //! 4. **An overdue Stop is overtaken.** If the Stop has not answered by
-//!    `max(P/2, 2·rtt)` after it was sent (a lost reply), the Start is sent
+//!    `max(P/2, 2·rtt)` after it was sent (but no later than `P − rtt/2`,
+//!    so the Start still lands inside the pre-buffer; a lost reply), the
+//!    Start is sent
 //!    anyway — Start is idempotent. Should the Stop answer after all, it may
 //!    have executed after that Start, so the Start is repeated.
 //! 5. **A stop click waits for the hand-over.** A Stop click while a
@@ -122,8 +124,14 @@ impl Mirror {
         if self.sabotage.careless_handover {
             return;
         }
+        // Overdue after two round trips (at least half the pre-buffer), but
+        // early enough that the Start, travelling half a round trip, still
+        // lands inside the pre-buffer after the Stop executed — never before
+        // a normal reply could have come back.
         let rtt = self.sites[p % self.nsites].rtt.bound();
-        let overdue = now + (self.prebuffer(p) / 2).max(2 * rtt);
+        let prebuffer = self.prebuffer(p);
+        let latest = prebuffer.saturating_sub(rtt / 2).max(rtt);
+        let overdue = now + (prebuffer / 2).max(2 * rtt).min(latest);
         if overdue < now + self.policy.request_timeout {
             self.timers.arm(overdue, Timer::HandoverOverdue(p, req));
         }
@@ -131,11 +139,15 @@ impl Mirror {
 
     /// The hand-over Stop `req` of pair `p` has not answered in time: send
     /// the Start without waiting for it (rule 4).
-    pub(super) fn on_handover_overdue(&mut self, p: usize, req: RequestId) {
+    pub(super) fn on_handover_overdue(&mut self, now: Nanos, p: usize, req: RequestId) {
         let pair = &mut self.pairs[p];
         if pair.handover.is_none() || pair.inflight != Some((req, RecorderOp::Stop)) {
             return;
         }
+        // A reply this late is a symptom: the next renewal waits for a
+        // healthy moment (rule 2) instead of following at once.
+        self.sites[p % self.nsites].last_failure_at = Some(now);
+        let pair = &mut self.pairs[p];
         pair.inflight = None;
         pair.overtaken_stop = Some(req);
         pair.forget_observation();

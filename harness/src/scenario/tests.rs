@@ -497,6 +497,7 @@ for = "1s"
             "hang" => FaultKind::Hang,
             "slow" => FaultKind::Slow(LatencyDist::default()),
             "errors" => FaultKind::Errors { rate: 0.0 },
+            "lost_replies" => FaultKind::LostReplies { rate: 0.0 },
             "restart" => FaultKind::Restart,
             "stream_loss" => FaultKind::StreamLoss { camera: 0 },
             "token_expiry" => FaultKind::TokenExpiry,

@@ -58,7 +58,10 @@ impl Mirror {
         let desired = self.desired(p)?;
         let site = p % self.nsites;
         let pair = &self.pairs[p];
-        if pair.slot.is_none() || pair.inflight.is_some() || !self.sites[site].usable() {
+        if pair.slot.is_none() || pair.inflight.is_some() {
+            return None;
+        }
+        if !self.sites[site].usable() && !self.handover_start_despite_down(now, p) {
             return None;
         }
         if pair.retry_at > now {

@@ -12,7 +12,9 @@
 //!    within the last `renew_before`, leaving room for a careful hand-over.
 //! 2. **Only a hand-over that fits.** The Stop is sent only while the site
 //!    looks able to follow it with a Start inside `P`: no failure within the
-//!    last request timeout, a round-trip bound (srtt + 4·rttvar) of at most
+//!    last request timeout, no request to the site unanswered for longer
+//!    than two round-trip bounds (a lost reply is a failure that has not
+//!    timed out yet), a round-trip bound (srtt + 4·rttvar) of at most
 //!    `P/2`, and a token that stays valid through the hand-over (otherwise a
 //!    fresh login goes first). Failing that, the renewal waits — but only up
 //!    to the *last moment*, a third of the margin before the auto-stop; past
@@ -20,8 +22,11 @@
 //!    auto-stop that surely does.
 //! 3. **The Start follows at once.** It is sent on the Stop's reply; a failed
 //!    Start is retried at once (no generic back-off) while the hand-over is
-//!    younger than `P`; a token fault logs in at once. When round trips are
-//!    tight (three of them exceed `P`), a login is sent beside the Start, so
+//!    younger than `P`; a token fault logs in at once. The Start goes even
+//!    to a site just judged down (other requests timed out meanwhile) while
+//!    the hand-over is younger than `P`: the recorder may be idle because of
+//!    our Stop, and waiting for a probe to bring the site back would let the
+//!    hole outgrow the pre-buffer. When round trips are tight (three of them exceed `P`), a login is sent beside the Start, so
 //!    a token that dies mid-hand-over costs one round trip, not two.
 //! 4. **An overdue Stop is overtaken.** If the Stop has not answered by
 //!    `max(P/2, 2·rtt)` after it was sent (but no later than `P − rtt/2`,
@@ -110,11 +115,22 @@ impl Mirror {
             }
         }
         let recent_failure = st.failed_since(now.saturating_sub(self.policy.request_timeout));
-        if recent_failure || rtt > prebuffer / 2 {
+        if recent_failure || rtt > prebuffer / 2 || self.reply_overdue(now, site) {
             let look_again = now + self.policy.retry_initial.max(self.policy.retry_max / 4);
             return Readiness::WaitUntil(look_again.min(last_moment));
         }
         Readiness::Go
+    }
+
+    /// Whether a request to `site` has gone unanswered for more than two
+    /// round-trip bounds: a failure that has not timed out yet. A lost reply
+    /// shows here a whole request timeout before it counts as a failure —
+    /// long enough for a hand-over started now to be caught by it.
+    fn reply_overdue(&self, now: Nanos, site: SiteId) -> bool {
+        let overdue_after = 2 * self.sites[site].rtt.bound();
+        self.inflight
+            .values()
+            .any(|f| f.site == site && now.saturating_sub(f.sent_at) > overdue_after)
     }
 
     /// The renewal Stop `req` of pair `p` was just sent: open the hand-over
@@ -176,6 +192,22 @@ impl Mirror {
             pair.forget_observation();
             self.mark_dirty(p);
         }
+    }
+
+    /// Whether pair `p`'s hand-over Start may go to its site although the
+    /// site is judged down (rule 3): it has a token, and the hand-over is
+    /// open, unconfirmed and younger than the pre-buffer.
+    pub(super) fn handover_start_despite_down(&self, now: Nanos, p: usize) -> bool {
+        if self.sabotage.careless_handover {
+            return false;
+        }
+        let pair = &self.pairs[p];
+        let Some(stop_sent) = pair.handover else {
+            return false;
+        };
+        self.sites[p % self.nsites].token.is_some()
+            && pair.observed != Observed::Recording
+            && now < stop_sent + self.prebuffer(p)
     }
 
     /// A hand-over Start of pair `p` failed: when the hand-over is still

@@ -15,7 +15,12 @@ const LIMIT: Nanos = 60 * SECS;
 
 /// Two sites, one camera, a 60 s auto-stop and a `prebuffer`; site 1 down.
 fn lone_site(prebuffer: Nanos, seed: u64, sabotage: Sabotage) -> Driver {
-    let mut cfg = config(2, 1, 1, Some(LIMIT));
+    lone_site_with(1, prebuffer, seed, sabotage)
+}
+
+/// [`lone_site`] with `cameras` cameras on one recorder.
+fn lone_site_with(cameras: usize, prebuffer: Nanos, seed: u64, sabotage: Sabotage) -> Driver {
+    let mut cfg = config(2, 1, cameras, Some(LIMIT));
     for s in &mut cfg.sites {
         s.prebuffer = prebuffer;
     }
@@ -198,6 +203,118 @@ fn a_lost_renewal_stop_reply_is_overtaken_by_the_start() {
     );
 }
 
+/// The lone site loses 30% of its replies (the commands execute) for ten
+/// minutes of renewals: no hand-over may outgrow the pre-buffer.
+fn lossy_lone_site(sabotage: Sabotage, seed: u64) -> Nanos {
+    let mut d = lone_site(3 * SECS, seed, sabotage);
+    d.sites[0].latency = 15 * MILLIS;
+    d.click(0, true);
+    d.run_for(5 * SECS);
+    let from = d.now;
+    d.sites[0].drop_reply = 0.3;
+    d.run_for(10 * 60 * SECS);
+    d.sites[0].drop_reply = 0.0;
+    d.run_for(20 * SECS);
+    // The run may end inside a renewal's hand-over: let it close.
+    for _ in 0..100 {
+        if d.rec(0, 0) {
+            break;
+        }
+        d.run_for(100 * MILLIS);
+    }
+    assert!(d.rec(0, 0));
+    longest_hole(&d, from, d.now, None)
+}
+
+#[test]
+fn hand_overs_on_a_site_losing_replies_fit_the_prebuffer() {
+    for seed in 60..70 {
+        let hole = lossy_lone_site(Sabotage::default(), seed);
+        assert!(
+            hole < 3 * SECS,
+            "seed {seed}: hand-over of {} ms with a 3 s pre-buffer",
+            hole / MILLIS
+        );
+    }
+}
+
+/// The renewal Stop executes and its reply is lost; meanwhile other
+/// requests fail and the engine judges the site down, and its health
+/// probes go unanswered until well past the pre-buffer.
+fn site_judged_down_mid_handover(sabotage: Sabotage) -> Nanos {
+    let mut d = lone_site_with(2, 3 * SECS, 56, sabotage);
+    d.sites[0].latency = 15 * MILLIS;
+    d.click(0, true);
+    let from = d.now + MILLIS;
+    let stop_sent = until_renewal_stop(&mut d, from);
+    d.sites[0].drop_reply = 1.0;
+    d.run_until(stop_sent + 20 * MILLIS);
+    assert!(!d.rec(0, 0), "the renewal Stop has executed");
+    // Connections refused for a moment: a click on camera 1 fails twice
+    // and takes the site down in the engine's eyes.
+    d.sites[0].net = Net::Refuse;
+    d.click(1, true);
+    d.run_until(stop_sent + 1400 * MILLIS);
+    // Back, but every reply (and so every health probe's) is lost.
+    d.sites[0].net = Net::Up;
+    d.run_until(stop_sent + 4500 * MILLIS);
+    d.sites[0].drop_reply = 0.0;
+    d.run_for(10 * SECS);
+    assert!(d.rec(0, 0));
+    longest_hole(&d, stop_sent, d.now, None)
+}
+
+#[test]
+fn a_site_judged_down_mid_handover_still_gets_the_start() {
+    let hole = site_judged_down_mid_handover(Sabotage::default());
+    assert!(
+        hole < 3 * SECS,
+        "hand-over of {} ms with a 3 s pre-buffer",
+        hole / MILLIS
+    );
+}
+
+/// Runs camera 0 to its first renewal with one health probe's reply lost
+/// just before it; returns when the Stop went and when that probe did.
+fn renewal_after_a_lost_probe_reply(sabotage: Sabotage) -> (Nanos, Nanos) {
+    let twin = || {
+        let mut d = lone_site(3 * SECS, 57, sabotage);
+        d.sites[0].latency = 15 * MILLIS;
+        d.click(0, true);
+        d
+    };
+    // Where the renewal falls without the fault, then the same run with
+    // the replies of the last probe before it lost.
+    let mut d = twin();
+    let from = d.now + MILLIS;
+    let due = until_renewal_stop(&mut d, from);
+    let probe = d
+        .ops(0, RecorderOp::Probe, from)
+        .into_iter()
+        .map(|s| s.at)
+        .filter(|&t| t + 200 * MILLIS < due)
+        .last()
+        .expect("a probe before the renewal");
+    let mut d = twin();
+    d.run_until(probe);
+    d.sites[0].drop_reply = 1.0;
+    d.run_until(probe + 100 * MILLIS);
+    d.sites[0].drop_reply = 0.0;
+    (until_renewal_stop(&mut d, from), probe)
+}
+
+#[test]
+fn no_handover_starts_while_a_reply_is_overdue() {
+    let (stop_sent, probe) = renewal_after_a_lost_probe_reply(Sabotage::default());
+    let timeout = Policy::default().request_timeout;
+    assert!(
+        stop_sent >= probe + timeout,
+        "renewal Stop {} ms after a probe whose reply never came (timeout {} ms)",
+        (stop_sent - probe) / MILLIS,
+        timeout / MILLIS
+    );
+}
+
 #[test]
 fn a_short_outage_is_noticed_and_repaired_within_the_reaction_time() {
     let mut d = lone_site(SECS, 55, Sabotage::default());
@@ -254,4 +371,7 @@ fn each_planted_bug_breaks_its_test() {
     assert!(renewal_start_failing_for_a_while(careless) >= 1500 * MILLIS);
     assert!(token_dies_mid_handover(careless) >= SECS);
     assert!(lost_renewal_stop_reply(careless) >= SECS);
+    assert!(site_judged_down_mid_handover(careless) >= 3 * SECS);
+    let (stop_sent, probe) = renewal_after_a_lost_probe_reply(careless);
+    assert!(stop_sent < probe + Policy::default().request_timeout);
 }

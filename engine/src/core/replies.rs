@@ -30,7 +30,7 @@ impl Mirror {
             Ok(reply) => reply,
         };
         // Any answer proves the site reachable.
-        if self.sites[site].record_success() {
+        if self.sites[site].record_success(inflight.sent_at) {
             self.on_site_recovered(site);
         }
         self.sites[site]
@@ -319,7 +319,8 @@ impl Mirror {
         let site = inflight.site;
         tracing::debug!(site = %self.site_specs[site].name, ?req, %err, "request failed");
         self.sites[site].last_failure_at = Some(now);
-        if self.sites[site].record_failure(self.policy.failures_before_down) {
+        if self.sites[site]
+            .record_failure(self.policy.failures_before_down, inflight.sent_at) {
             self.on_site_down(now, site);
         }
         match inflight.purpose {

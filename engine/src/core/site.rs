@@ -1,6 +1,10 @@
 //! Per-site connection state: health and the login token.
 //!
-//! A site is `up` until `failures_before_down` consecutive transport failures;
+//! A site is `up` until `failures_before_down` consecutive transport failures
+//! (counting only requests sent after the newest request that was answered:
+//! a request that times out after a younger one came back says nothing new
+//! about the site — on a link that loses some replies, counting it would
+//! call a working site down and hold back every Start for a probe cycle);
 //! then it is only probed (one health probe per recorder at a time) until any
 //! reply comes back, which triggers re-assertion of every camera on it.
 
@@ -18,6 +22,8 @@ pub(crate) struct Token {
 pub(crate) struct SiteState {
     pub up: bool,
     pub consecutive_failures: u32,
+    /// When the newest answered request was sent.
+    pub last_answered_sent_at: Option<Nanos>,
     pub token: Option<Token>,
     /// The newest login in flight (an older one may still answer).
     pub login_inflight: Option<RequestId>,
@@ -76,6 +82,7 @@ impl SiteState {
         SiteState {
             up: true,
             consecutive_failures: 0,
+            last_answered_sent_at: None,
             token: None,
             login_inflight: None,
             login_sent_at: 0,
@@ -105,8 +112,13 @@ impl SiteState {
             .is_some_and(Option::is_some)
     }
 
-    /// Records a transport failure; returns true when this takes the site down.
-    pub fn record_failure(&mut self, threshold: u32) -> bool {
+    /// Records a transport failure of a request sent at `sent_at`; returns
+    /// true when this takes the site down.
+    pub fn record_failure(&mut self, threshold: u32, sent_at: Nanos) -> bool {
+        if self.last_answered_sent_at.is_some_and(|t| sent_at < t) {
+            // A younger request was answered: the site has worked since.
+            return false;
+        }
         self.consecutive_failures += 1;
         if self.up && self.consecutive_failures >= threshold.max(1) {
             self.up = false;
@@ -120,9 +132,11 @@ impl SiteState {
         self.consecutive_failures > 0 || self.last_failure_at.is_some_and(|f| f >= t)
     }
 
-    /// Records any reply; returns true when this brings the site back up.
-    pub fn record_success(&mut self) -> bool {
+    /// Records a reply to a request sent at `sent_at`; returns true when
+    /// this brings the site back up.
+    pub fn record_success(&mut self, sent_at: Nanos) -> bool {
         self.consecutive_failures = 0;
+        self.last_answered_sent_at = Some(self.last_answered_sent_at.map_or(sent_at, |t| t.max(sent_at)));
         if !self.up {
             self.up = true;
             return true;
@@ -150,5 +164,22 @@ mod tests {
             r.observe(400 * MILLIS);
         }
         assert!(r.bound() > 400 * MILLIS, "{}", r.bound());
+    }
+
+    #[test]
+    fn only_failures_younger_than_the_last_answer_take_a_site_down() {
+        let mut st = SiteState::new(1);
+        assert!(!st.record_success(10 * MILLIS));
+        // Sent before the answered request: the site has worked since.
+        assert!(!st.record_failure(2, 5 * MILLIS));
+        assert!(!st.record_failure(2, 9 * MILLIS));
+        assert!(st.up);
+        assert_eq!(st.consecutive_failures, 0);
+        // Sent after it: two of them take the site down.
+        assert!(!st.record_failure(2, 11 * MILLIS));
+        assert!(st.record_failure(2, 12 * MILLIS));
+        assert!(!st.up);
+        assert!(st.record_success(13 * MILLIS));
+        assert!(st.up);
     }
 }

@@ -315,6 +315,37 @@ fn no_handover_starts_while_a_reply_is_overdue() {
     );
 }
 
+/// Two Starts lose their replies; the site answers a probe sent after
+/// them; then both time out. Those timeouts are old news: a click right
+/// after them gets its Start at once, not after a health-probe cycle.
+#[test]
+fn stale_timeouts_do_not_call_a_working_site_down() {
+    let mut d = lone_site_with(4, 3 * SECS, 58, Sabotage::default());
+    d.sites[0].latency = 15 * MILLIS;
+    // Camera 2 records, so the recorder is probed.
+    d.click(2, true);
+    d.run_for(5 * SECS);
+    d.sites[0].drop_reply = 1.0;
+    d.click(0, true);
+    d.click(1, true);
+    d.run_for(40 * MILLIS);
+    let lost_at = d.now;
+    d.sites[0].drop_reply = 0.0;
+    d.run_for(2 * SECS);
+    assert!(
+        !d.ops(0, RecorderOp::Probe, lost_at).is_empty(),
+        "a probe was answered after the lost replies"
+    );
+    d.click(3, true);
+    let click = d.now;
+    d.run_for(MILLIS);
+    let starts = d.ops(0, RecorderOp::Start, click);
+    assert!(
+        starts.iter().any(|s| s.devices().contains(&dev(0, 3))),
+        "the click's Start waits: {starts:?}"
+    );
+}
+
 #[test]
 fn a_short_outage_is_noticed_and_repaired_within_the_reaction_time() {
     let mut d = lone_site(SECS, 55, Sabotage::default());

@@ -191,6 +191,10 @@ impl Mirror {
             }
             RecorderOp::Probe => {}
         }
+        // Test-only planted bug (see `sabotage.rs`): no reconciling.
+        if self.sabotage.no_reconcile {
+            return;
+        }
         // The intent may have moved while the request was out.
         self.mark_dirty(p);
     }
@@ -229,7 +233,11 @@ impl Mirror {
         };
         let pair = &mut self.pairs[p];
         // A Start/Stop sent after the probe (or still in flight) knows better.
-        if pair.inflight.is_some() || pair.last_op_sent > probe_sent_at {
+        // Test-only planted bug (see `sabotage.rs`): probes find no drift.
+        if pair.inflight.is_some()
+            || pair.last_op_sent > probe_sent_at
+            || self.sabotage.no_drift_probes
+        {
             return;
         }
         match (recording, pair.observed) {
@@ -319,8 +327,7 @@ impl Mirror {
         let site = inflight.site;
         tracing::debug!(site = %self.site_specs[site].name, ?req, %err, "request failed");
         self.sites[site].last_failure_at = Some(now);
-        if self.sites[site]
-            .record_failure(self.policy.failures_before_down, inflight.sent_at) {
+        if self.sites[site].record_failure(self.policy.failures_before_down, inflight.sent_at) {
             self.on_site_down(now, site);
         }
         match inflight.purpose {

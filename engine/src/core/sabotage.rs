@@ -15,6 +15,12 @@ pub struct Sabotage {
     pub no_reassert: bool,
     /// Never renew a recording before the site's auto-stop limit.
     pub no_renewal: bool,
+    /// Ignore what health probes report about recordings: a recorder that
+    /// silently dropped one (restart, stream loss) is never corrected.
+    pub no_drift_probes: bool,
+    /// Do not reconcile a camera when its request answers: an intent that
+    /// moved while the request was out waits for the next probe.
+    pub no_reconcile: bool,
     /// Date the recorder's auto-stop timer from the Start that was
     /// confirmed, even when an earlier Start of unknown fate may have
     /// started it (a re-sent Start is ignored by a recording recorder).
@@ -33,6 +39,8 @@ impl Sabotage {
     pub fn any(&self) -> bool {
         self.no_reassert
             || self.no_renewal
+            || self.no_drift_probes
+            || self.no_reconcile
             || self.young_timer
             || self.abandon_handover
             || self.careless_handover

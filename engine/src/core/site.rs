@@ -136,7 +136,10 @@ impl SiteState {
     /// this brings the site back up.
     pub fn record_success(&mut self, sent_at: Nanos) -> bool {
         self.consecutive_failures = 0;
-        self.last_answered_sent_at = Some(self.last_answered_sent_at.map_or(sent_at, |t| t.max(sent_at)));
+        self.last_answered_sent_at = Some(
+            self.last_answered_sent_at
+                .map_or(sent_at, |t| t.max(sent_at)),
+        );
         if !self.up {
             self.up = true;
             return true;

@@ -311,3 +311,108 @@ fn pinning_scenarios_fail_on_their_planted_bug() {
         );
     }
 }
+
+/// README's "Guarantees that can fail", checked: every suite scenario runs
+/// with each planted bug, and exactly the scenarios the table lists for a
+/// bug fail their own guarantees with it (the suite run shows they hold
+/// without it). A change here is a change to that table.
+#[test]
+fn guarantees_that_can_fail_table() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("the scenarios folder")
+        .filter_map(|e| {
+            let p = e.expect("a folder entry").path();
+            p.extension().is_some_and(|x| x == "toml").then_some(p)
+        })
+        .collect();
+    files.sort();
+    let scenarios: Vec<(String, Scenario)> = files
+        .iter()
+        .map(|f| {
+            let name = f
+                .file_stem()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned();
+            (name, scenario::load(f).expect("a valid scenario"))
+        })
+        .collect();
+    let off = Sabotage::default;
+    let table: [(Sabotage, &[&str]); 7] = [
+        (
+            Sabotage {
+                no_renewal: true,
+                ..off()
+            },
+            &[
+                "handover-token-expiry",
+                "long-session-autostop",
+                "lost-start-reply",
+            ],
+        ),
+        (
+            Sabotage {
+                no_drift_probes: true,
+                ..off()
+            },
+            &["recorder-restart"],
+        ),
+        (
+            Sabotage {
+                no_reassert: true,
+                ..off()
+            },
+            &["hung-site"],
+        ),
+        (
+            Sabotage {
+                no_reconcile: true,
+                ..off()
+            },
+            &[
+                "click-races",
+                "flaky-errors",
+                "flapping-site",
+                "handover-lost-stop-reply",
+                "happy-path",
+                "long-session-autostop",
+                "lost-start-reply",
+                "slow-site-tail",
+                "stop-click-in-renewal",
+            ],
+        ),
+        (
+            Sabotage {
+                young_timer: true,
+                ..off()
+            },
+            &["lost-start-reply"],
+        ),
+        (
+            Sabotage {
+                abandon_handover: true,
+                ..off()
+            },
+            &["stop-click-in-renewal"],
+        ),
+        (
+            Sabotage {
+                careless_handover: true,
+                ..off()
+            },
+            &["handover-lost-stop-reply", "handover-token-expiry"],
+        ),
+    ];
+    for (sabotage, expected) in table {
+        let failing: Vec<&str> = scenarios
+            .iter()
+            .filter(|(_, s)| !check(s, sabotage).violations.is_empty())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(
+            failing, expected,
+            "with {sabotage:?}: update README's \"Guarantees that can fail\""
+        );
+    }
+}

@@ -106,6 +106,10 @@ impl Mirror {
             self.timers.arm(recheck, Timer::Wake(p));
             return None;
         }
+        if let Some(cover_by) = self.wait_for_cover(now, p) {
+            self.timers.arm(cover_by, Timer::Wake(p));
+            return None;
+        }
         match self.handover_readiness(now, p) {
             super::handover::Readiness::Go => {}
             super::handover::Readiness::WaitUntil(t) => {

@@ -37,6 +37,11 @@
 //! 5. **A stop click waits for the hand-over.** A Stop click while a
 //!    hand-over is open keeps it: its Start back-fills the footage up to the
 //!    click from the pre-buffer, then the click's Stop follows.
+//! 6. **Renew under cover.** While another site that should record the
+//!    camera is not confirmed recording it (down, or re-asserting), the
+//!    renewal waits for it — up to the last moment. A hand-over that leaks
+//!    loses nothing while the other site records; alone, a single slow
+//!    round trip past `P` is a hole in the evidence.
 //!
 //! Like the rest of the core, this performs no I/O.
 
@@ -88,6 +93,28 @@ impl Mirror {
         let limit = self.auto_stop_limit(p)?;
         let since = self.pairs[p].since?;
         Some((since + limit).saturating_sub(self.policy.renew_before.min(limit / 2) / 3))
+    }
+
+    /// When a due renewal of pair `p` should look again because no other
+    /// site covers the camera (rule 6); `None` to go ahead. Waits only when
+    /// the timer is known and a sibling could cover it (placed, wanted).
+    pub(super) fn wait_for_cover(&self, now: Nanos, p: usize) -> Option<Nanos> {
+        if self.sabotage.careless_handover || self.desired(p) != Some(true) {
+            return None;
+        }
+        let last = self.last_renewal_moment(p)?;
+        if now >= last {
+            return None;
+        }
+        let camera = p / self.nsites;
+        let site = p % self.nsites;
+        let uncovered = (0..self.nsites)
+            .filter(|&s| s != site)
+            .map(|s| (s, &self.pairs[camera * self.nsites + s]))
+            .any(|(s, sib)| {
+                sib.slot.is_some() && !(self.sites[s].up && sib.observed == Observed::Recording)
+            });
+        uncovered.then(|| (now + self.policy.retry_max).min(last))
     }
 
     /// Whether a due renewal of pair `p` may send its Stop now (rule 2).

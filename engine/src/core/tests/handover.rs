@@ -274,11 +274,13 @@ fn a_site_judged_down_mid_handover_still_gets_the_start() {
     );
 }
 
-/// Runs camera 0 to its first renewal with one health probe's reply lost
+/// Runs camera 0 to its first renewal on site 0 with one health probe's reply lost
 /// just before it; returns when the Stop went and when that probe did.
 fn renewal_after_a_lost_probe_reply(sabotage: Sabotage) -> (Nanos, Nanos) {
     let twin = || {
         let mut d = lone_site(3 * SECS, 57, sabotage);
+        // Site 1 records too, so the renewal need not wait for cover.
+        d.sites[1].net = Net::Up;
         d.sites[0].latency = 15 * MILLIS;
         d.click(0, true);
         d
@@ -292,8 +294,7 @@ fn renewal_after_a_lost_probe_reply(sabotage: Sabotage) -> (Nanos, Nanos) {
         .ops(0, RecorderOp::Probe, from)
         .into_iter()
         .map(|s| s.at)
-        .filter(|&t| t + 200 * MILLIS < due)
-        .last()
+        .rfind(|&t| t + 200 * MILLIS < due)
         .expect("a probe before the renewal");
     let mut d = twin();
     d.run_until(probe);
@@ -343,6 +344,37 @@ fn stale_timeouts_do_not_call_a_working_site_down() {
     assert!(
         starts.iter().any(|s| s.devices().contains(&dev(0, 3))),
         "the click's Start waits: {starts:?}"
+    );
+}
+
+/// Site 1 is down across site 0's renewal; returns when site 0's renewal
+/// Stop went and when site 1 came back.
+fn renewal_while_the_other_site_is_down(sabotage: Sabotage) -> (Nanos, Nanos) {
+    let twin = || {
+        let mut d = lone_site(SECS, 59, sabotage);
+        d.sites[1].net = Net::Up;
+        d.click(0, true);
+        d
+    };
+    let mut d = twin();
+    let from = d.now + MILLIS;
+    let due = until_renewal_stop(&mut d, from);
+    let mut d = twin();
+    d.run_until(due - 5 * SECS);
+    d.sites[1].net = Net::Refuse;
+    d.run_until(due + 10 * SECS);
+    d.sites[1].net = Net::Up;
+    let back = d.now;
+    (until_renewal_stop(&mut d, from), back)
+}
+
+#[test]
+fn a_renewal_waits_for_the_other_site_to_cover_it() {
+    let (stop_sent, back) = renewal_while_the_other_site_is_down(Sabotage::default());
+    assert!(
+        stop_sent > back,
+        "site 0 renewed {} ms before site 1 was back",
+        (back - stop_sent) / MILLIS
     );
 }
 
@@ -403,6 +435,8 @@ fn each_planted_bug_breaks_its_test() {
     assert!(token_dies_mid_handover(careless) >= SECS);
     assert!(lost_renewal_stop_reply(careless) >= SECS);
     assert!(site_judged_down_mid_handover(careless) >= 3 * SECS);
+    let (stop_sent, back) = renewal_while_the_other_site_is_down(careless);
+    assert!(stop_sent < back);
     let (stop_sent, probe) = renewal_after_a_lost_probe_reply(careless);
     assert!(stop_sent < probe + Policy::default().request_timeout);
 }

@@ -5,9 +5,11 @@
 //! carries the evidence and where the engine's timing rules matter most.
 //! An aimed world takes one camera, gives it a long session on a site with
 //! a short auto-stop limit (the *carrier*), predicts when the engine will
-//! renew it there (`start + k·(limit − margin)`, the engine's own rule with
-//! the timer dated from the Start's send), takes the other site out around
-//! that moment, and adds one of:
+//! renew it there, takes the other site out from before the renewal falls
+//! due (`start + k·(limit − margin)`, the engine's own rule with the timer
+//! dated from the Start's send) until after the renewal's *last moment*
+//! (a third of the margin before the auto-stop: with no other site to
+//! cover it, the engine waits for cover until then), and adds one of:
 //!
 //! - **timer**: a partition that begins while the session's Start is on the
 //!   wire (the Start executes, its reply is lost) and outlasts the renewal
@@ -104,16 +106,19 @@ pub(super) fn aim(rng: &mut ChaCha8Rng, s: &mut Scenario, safe: bool) {
         start,
         stop: None,
     });
-    // Renewals at `start + k·(limit − margin)` while the run lasts.
+    // Renewals fall due at `start + k·(limit − margin)`; with the other
+    // site out, the hand-over goes at the last moment.
     let period = limit - margin;
-    let renewals: Vec<Nanos> = (1..)
+    let uncovered = margin - margin / 3;
+    let dues: Vec<Nanos> = (1..)
         .map(|k| start + k * period)
-        .take_while(|&t| t + 20 * SECS < d)
+        .take_while(|&t| t + uncovered + 20 * SECS < d)
         .collect();
-    if renewals.is_empty() {
+    if dues.is_empty() {
         return;
     }
-    let renewal = renewals[rng.random_range(0..renewals.len())];
+    let due = dues[rng.random_range(0..dues.len())];
+    let renewal = due + uncovered;
 
     let mut faults: Vec<FaultDef> = Vec::new();
     let push = |f: FaultDef, faults: &mut Vec<FaultDef>| {
@@ -171,7 +176,7 @@ pub(super) fn aim(rng: &mut ChaCha8Rng, s: &mut Scenario, safe: bool) {
         }
         1 => {
             // The user's Stop lands inside the hand-over.
-            let from = renewal.saturating_sub(ms(log_uniform(rng, 3 * SECS, 20 * SECS)));
+            let from = due.saturating_sub(ms(log_uniform(rng, 3 * SECS, 20 * SECS)));
             let to = renewal + ms(log_uniform(rng, 2 * SECS, 10 * SECS));
             push(outage(rng, from, to), &mut faults);
             s.clicks.push(ClickDef {
@@ -181,7 +186,7 @@ pub(super) fn aim(rng: &mut ChaCha8Rng, s: &mut Scenario, safe: bool) {
             });
         }
         _ => {
-            let from = renewal.saturating_sub(ms(log_uniform(rng, 3 * SECS, 20 * SECS)));
+            let from = due.saturating_sub(ms(log_uniform(rng, 3 * SECS, 20 * SECS)));
             let to = renewal + ms(log_uniform(rng, 2 * SECS, 10 * SECS));
             push(outage(rng, from, to), &mut faults);
             let before = ms(rng.random_range(0..=2 * SECS));

@@ -121,8 +121,9 @@ pub(super) fn aim(rng: &mut ChaCha8Rng, s: &mut Scenario, safe: bool) {
     let renewal = due + uncovered;
 
     let mut faults: Vec<FaultDef> = Vec::new();
+    let sites = s.sites.clone();
     let push = |f: FaultDef, faults: &mut Vec<FaultDef>| {
-        if f.duration < d && f.end() <= d && (!safe || fits(&f, faults)) {
+        if f.duration < d && f.end() <= d && (!safe || fits(&f, faults, &sites)) {
             faults.push(f);
         }
     };

@@ -88,15 +88,40 @@ pub enum Class {
     Engine,
 }
 
-/// Classifies a fault for [`FaultRule::OneSiteHealthy`].
-pub fn class(kind: &FaultKind) -> Class {
-    match kind {
-        FaultKind::EngineCrash => Class::Engine,
-        FaultKind::TokenExpiry => Class::Mild,
-        FaultKind::Errors { rate } if *rate <= 0.3 => Class::Mild,
-        FaultKind::LostReplies { rate } if *rate <= 0.3 => Class::Mild,
-        FaultKind::Slow(d) if tail_p99(d) <= 500 * MILLIS => Class::Mild,
-        _ => Class::Outage,
+/// One-way trips a renewal hand-over needs when a mild fault strikes it:
+/// the Stop's reply, the Start, the Start's fault, a fresh login there and
+/// back, and the Start again.
+pub const FAULTED_HANDOVER_TRIPS: u64 = 6;
+
+/// Classifies a fault for [`FaultRule::OneSiteHealthy`], on its site
+/// (`None`: every site).
+///
+/// A fault is mild only where the engine can absorb it inside a renewal's
+/// hand-over, which may be the one moment a site carries the evidence
+/// alone: [`FAULTED_HANDOVER_TRIPS`] one-way trips at the site's 99th
+/// percentile (under the fault's own latency, for a slow link) must fit in
+/// its pre-buffer. On a site too far for that, a token expiry or a lost
+/// reply mid-hand-over costs footage whatever the engine does, so the
+/// fault counts as an outage.
+pub fn class(kind: &FaultKind, site: Option<&SiteDef>) -> Class {
+    let mild = match kind {
+        FaultKind::EngineCrash => return Class::Engine,
+        FaultKind::TokenExpiry => true,
+        FaultKind::Errors { rate } | FaultKind::LostReplies { rate } => *rate <= 0.3,
+        FaultKind::Slow(d) => tail_p99(d) <= 500 * MILLIS,
+        _ => false,
+    };
+    let room = |s: &SiteDef| {
+        let trip = match kind {
+            FaultKind::Slow(d) => tail_p99(d).max(tail_p99(&s.latency)),
+            _ => tail_p99(&s.latency),
+        };
+        trip.saturating_mul(FAULTED_HANDOVER_TRIPS) <= s.prebuffer
+    };
+    if mild && site.is_none_or(room) {
+        Class::Mild
+    } else {
+        Class::Outage
     }
 }
 
@@ -120,17 +145,33 @@ fn window(f: &FaultDef) -> (Nanos, Nanos) {
     (f.at, f.end() + RECOVERY_MARGIN)
 }
 
-/// Whether `f` may join `faults` under the one-healthy-site rule.
-pub fn fits(f: &FaultDef, faults: &[FaultDef]) -> bool {
+/// Classifies `f` on its own site of `sites` (see [`class`]).
+fn class_on(f: &FaultDef, sites: &[SiteDef]) -> Class {
+    match f.site {
+        Some(i) => class(&f.kind, sites.get(i)),
+        // Every site: mild only if mild on each.
+        None if sites.iter().all(|s| class(&f.kind, Some(s)) == Class::Mild) => {
+            class(&f.kind, None)
+        }
+        None => match class(&f.kind, None) {
+            Class::Engine => Class::Engine,
+            _ => Class::Outage,
+        },
+    }
+}
+
+/// Whether `f` may join `faults` under the one-healthy-site rule, on a
+/// world with these `sites`.
+pub fn fits(f: &FaultDef, faults: &[FaultDef], sites: &[SiteDef]) -> bool {
     let (a0, a1) = window(f);
-    let ca = class(&f.kind);
+    let ca = class_on(f, sites);
     faults.iter().all(|g| {
         let (b0, b1) = window(g);
         let overlap = a0 < b1 && b0 < a1;
         if !overlap {
             return true;
         }
-        let cb = class(&g.kind);
+        let cb = class_on(g, sites);
         if ca == Class::Engine || cb == Class::Engine {
             return false;
         }
@@ -148,8 +189,8 @@ pub fn fits(f: &FaultDef, faults: &[FaultDef]) -> bool {
 }
 
 /// Whether a whole schedule keeps the rule.
-pub fn schedule_fits(faults: &[FaultDef]) -> bool {
-    (0..faults.len()).all(|i| fits(&faults[i], &faults[i + 1..]))
+pub fn schedule_fits(faults: &[FaultDef], sites: &[SiteDef]) -> bool {
+    (0..faults.len()).all(|i| fits(&faults[i], &faults[i + 1..], sites))
 }
 
 /// The guarantees explored worlds are checked against: the base's own
@@ -388,7 +429,7 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
             let kind = kinds[rng.random_range(0..kinds.len())];
             let f = fault(&mut rng, &s, kind, safe);
             let Some(f) = f else { continue };
-            if !safe || fits(&f, &faults) {
+            if !safe || fits(&f, &faults, &s.sites) {
                 faults.push(f);
                 break;
             }

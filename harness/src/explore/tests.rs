@@ -84,7 +84,11 @@ fn safe_schedules_keep_one_site_healthy() {
     let mut faults = 0;
     for i in 0..300 {
         let w = generate::world(&base, &knobs, world_seed(4, i), i);
-        assert!(schedule_fits(&w.faults), "world {i}: {:?}", w.faults);
+        assert!(
+            schedule_fits(&w.faults, &w.sites),
+            "world {i}: {:?}",
+            w.faults
+        );
         faults += w.faults.len();
     }
     assert!(faults > 300, "intensity 3 makes faults ({faults})");
@@ -415,4 +419,39 @@ fn guarantees_that_can_fail_table() {
             "with {sabotage:?}: update README's \"Guarantees that can fail\""
         );
     }
+}
+
+/// A mild fault is mild only where a hand-over struck by it still fits the
+/// pre-buffer: on a far site it counts as an outage.
+#[test]
+fn mild_faults_are_mild_only_on_sites_with_room_for_them() {
+    use crate::scenario::FaultKind;
+    use engine::core::{MILLIS, SECS};
+    use sim::world::latency::LatencyDist;
+    let near = crate::scenario::SiteDef {
+        latency: LatencyDist::Fixed(15 * MILLIS),
+        prebuffer: 3 * SECS,
+        ..base().sites[0].clone()
+    };
+    // 200 ms one way: six trips (1.2 s) outgrow a 1 s pre-buffer.
+    let far = crate::scenario::SiteDef {
+        latency: LatencyDist::Fixed(200 * MILLIS),
+        prebuffer: SECS,
+        ..near.clone()
+    };
+    for kind in [FaultKind::TokenExpiry, FaultKind::LostReplies { rate: 0.3 }] {
+        assert_eq!(generate::class(&kind, Some(&near)), generate::Class::Mild);
+        assert_eq!(generate::class(&kind, Some(&far)), generate::Class::Outage);
+    }
+    // A 400 ms slow link: room in a 3 s pre-buffer, none in a 2 s one.
+    let slow = FaultKind::Slow(LatencyDist::Fixed(400 * MILLIS));
+    assert_eq!(generate::class(&slow, Some(&near)), generate::Class::Mild);
+    let short = crate::scenario::SiteDef {
+        prebuffer: 2 * SECS,
+        ..near.clone()
+    };
+    assert_eq!(
+        generate::class(&slow, Some(&short)),
+        generate::Class::Outage
+    );
 }

@@ -192,13 +192,19 @@ impl Mirror {
         let req = self.next_request_id();
         let mut devices = Vec::with_capacity(pairs.len());
         for &p in &pairs {
+            let wanted = self.desired(p) == Some(true);
             let pair = &mut self.pairs[p];
             pair.inflight = Some((req, op));
             pair.last_op_sent = now;
             if let Some(slot) = &pair.slot {
                 devices.push(slot.device.clone());
             }
-            if op == RecorderOp::Stop && pair.renewing && pair.handover.is_none() {
+            // A renewal Stop opens the hand-over; one re-sent while the
+            // recorder is still believed recording (the first was refused
+            // with a fault) opens it afresh, so its pre-buffer clock and
+            // overdue watch start from a Stop that can have executed.
+            let fresh = pair.handover.is_none() || pair.observed == Observed::Recording;
+            if op == RecorderOp::Stop && pair.renewing && wanted && fresh {
                 self.open_handover(now, p, req);
             }
         }

@@ -93,6 +93,10 @@ pub enum Class {
 /// back, and the Start again.
 pub const FAULTED_HANDOVER_TRIPS: u64 = 6;
 
+/// The chance of a hand-over's every Start failing that a mild fault may
+/// leave: small enough that no exploration of millions of worlds meets it.
+pub const STREAK_CHANCE: f64 = 1e-9;
+
 /// Classifies a fault for [`FaultRule::OneSiteHealthy`], on its site
 /// (`None`: every site).
 ///
@@ -100,9 +104,12 @@ pub const FAULTED_HANDOVER_TRIPS: u64 = 6;
 /// hand-over, which may be the one moment a site carries the evidence
 /// alone: [`FAULTED_HANDOVER_TRIPS`] one-way trips at the site's 99th
 /// percentile (under the fault's own latency, for a slow link) must fit in
-/// its pre-buffer. On a site too far for that, a token expiry or a lost
-/// reply mid-hand-over costs footage whatever the engine does, so the
-/// fault counts as an outage.
+/// its pre-buffer. A fault that strikes at a `rate` (errors, lost replies)
+/// may strike every attempt in a row: the Starts that fit in the
+/// pre-buffer after the Stop's round trip, one round trip each, must all
+/// fail with a chance of at most [`STREAK_CHANCE`]. On a site too far for
+/// that, the fault mid-hand-over costs footage whatever the engine does,
+/// so it counts as an outage.
 pub fn class(kind: &FaultKind, site: Option<&SiteDef>) -> Class {
     let mild = match kind {
         FaultKind::EngineCrash => return Class::Engine,
@@ -116,7 +123,17 @@ pub fn class(kind: &FaultKind, site: Option<&SiteDef>) -> Class {
             FaultKind::Slow(d) => tail_p99(d).max(tail_p99(&s.latency)),
             _ => tail_p99(&s.latency),
         };
-        trip.saturating_mul(FAULTED_HANDOVER_TRIPS) <= s.prebuffer
+        if trip.saturating_mul(FAULTED_HANDOVER_TRIPS) > s.prebuffer {
+            return false;
+        }
+        match kind {
+            FaultKind::Errors { rate } | FaultKind::LostReplies { rate } => {
+                let round_trip = (2 * trip).max(1);
+                let attempts = s.prebuffer.saturating_sub(round_trip) / round_trip;
+                rate.powi(attempts.min(i32::MAX as u64) as i32) <= STREAK_CHANCE
+            }
+            _ => true,
+        }
     };
     if mild && site.is_none_or(room) {
         Class::Mild

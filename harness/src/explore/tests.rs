@@ -443,6 +443,23 @@ fn mild_faults_are_mild_only_on_sites_with_room_for_them() {
         assert_eq!(generate::class(&kind, Some(&near)), generate::Class::Mild);
         assert_eq!(generate::class(&kind, Some(&far)), generate::Class::Outage);
     }
+    // 177 ms one way, 2 s pre-buffer: room for a re-login, but only four
+    // Starts, which 30 % errors all fail once in 120 hand-overs.
+    let middling = crate::scenario::SiteDef {
+        latency: LatencyDist::Fixed(177 * MILLIS),
+        prebuffer: 2 * SECS,
+        ..near.clone()
+    };
+    assert_eq!(
+        generate::class(&FaultKind::TokenExpiry, Some(&middling)),
+        generate::Class::Mild
+    );
+    let errors = FaultKind::Errors { rate: 0.3 };
+    assert_eq!(
+        generate::class(&errors, Some(&middling)),
+        generate::Class::Outage
+    );
+    assert_eq!(generate::class(&errors, Some(&near)), generate::Class::Mild);
     // A 400 ms slow link: room in a 3 s pre-buffer, none in a 2 s one.
     let slow = FaultKind::Slow(LatencyDist::Fixed(400 * MILLIS));
     assert_eq!(generate::class(&slow, Some(&near)), generate::Class::Mild);

@@ -378,6 +378,36 @@ fn a_renewal_waits_for_the_other_site_to_cover_it() {
     );
 }
 
+/// The renewal Stop is refused with a fault; the re-sent one executes and
+/// its reply is lost: the Start must overtake it inside the pre-buffer.
+fn refused_then_lost_renewal_stop(sabotage: Sabotage) -> Nanos {
+    let mut d = lone_site(SECS, 61, sabotage);
+    d.sites[0].latency = 20 * MILLIS;
+    d.click(0, true);
+    let from = d.now + MILLIS;
+    let first = until_renewal_stop(&mut d, from);
+    d.sites[0].fault_all = true;
+    d.run_until(first + 45 * MILLIS);
+    d.sites[0].fault_all = false;
+    d.sites[0].drop_reply = 1.0;
+    let second = until_renewal_stop(&mut d, first + MILLIS);
+    d.run_until(second + 30 * MILLIS);
+    d.sites[0].drop_reply = 0.0;
+    d.run_for(10 * SECS);
+    assert!(d.rec(0, 0));
+    longest_hole(&d, first, d.now, None)
+}
+
+#[test]
+fn a_re_sent_renewal_stop_opens_the_handover_afresh() {
+    let hole = refused_then_lost_renewal_stop(Sabotage::default());
+    assert!(
+        hole < SECS,
+        "hand-over of {} ms with a 1 s pre-buffer",
+        hole / MILLIS
+    );
+}
+
 #[test]
 fn a_short_outage_is_noticed_and_repaired_within_the_reaction_time() {
     let mut d = lone_site(SECS, 55, Sabotage::default());

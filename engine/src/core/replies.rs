@@ -159,6 +159,9 @@ impl Mirror {
                 // An overtaken hand-over Stop answered while this Start was
                 // out: it may have executed after it.
                 pair.observed = if std::mem::take(&mut pair.start_in_doubt) {
+                    // The repeated Start must not date the timer from
+                    // itself: the recording may be the one this Start found.
+                    pair.since_hint = Some(pair.since);
                     Observed::Unknown
                 } else {
                     Observed::Recording

@@ -353,6 +353,7 @@ fn guarantees_that_can_fail_table() {
                 "handover-token-expiry",
                 "long-session-autostop",
                 "lost-start-reply",
+                "overtaken-stop-partition",
             ],
         ),
         (
@@ -382,6 +383,7 @@ fn guarantees_that_can_fail_table() {
                 "happy-path",
                 "long-session-autostop",
                 "lost-start-reply",
+                "overtaken-stop-partition",
                 "slow-site-tail",
                 "stop-click-in-renewal",
             ],

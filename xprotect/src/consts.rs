@@ -63,3 +63,20 @@ pub const KNOWN_SEQUENCE_TYPES: [(&str, &str); 3] = [
     ),
     (MOTION_SEQUENCE_ID, MOTION_SEQUENCE_NAME),
 ];
+
+/// Path of the OAuth login endpoint: `Login` with `Authorization: Bearer`.
+pub const LOGIN_PATH_OAUTH: &str = "/ManagementServer/ServerCommandServiceOAuth.svc";
+/// Token endpoint of the identity provider on the management server.
+pub const IDP_TOKEN_PATH: &str = "/IDP/connect/token";
+/// The same endpoint through the API gateway.
+pub const IDP_TOKEN_PATH_GATEWAY: &str = "/API/IDP/connect/token";
+/// Discovery document of the identity provider.
+pub const IDP_DISCOVERY_PATH: &str = "/IDP/.well-known/openid-configuration";
+/// The `client_id` every XProtect client sends to the identity provider.
+pub const IDP_CLIENT_ID: &str = "GrantValidatorClient";
+/// `grant_type` of a basic user (user name and password in the form).
+pub const GRANT_PASSWORD: &str = "password";
+/// `grant_type` of a Windows user (credentials by HTTP NTLM/Negotiate).
+pub const GRANT_WINDOWS: &str = "windows_credentials";
+/// Lifetime of an access token a real identity provider issues, in seconds.
+pub const DEFAULT_EXPIRES_IN_SECS: u64 = 3600;

@@ -137,9 +137,98 @@ pub(crate) fn unwrap(message: &str) -> Result<Received, DecodeError> {
     Ok(Received { version, operation })
 }
 
+/// Parses a request the way a .NET SOAP service does: strict XML (see
+/// `xml.rs`), the `Envelope` and its `Body` in the SOAP 1.1 or 1.2
+/// namespace, and the operation in `service_ns`. Anything else is a
+/// [`DecodeError::Refused`] and must never be executed.
+pub(crate) fn unwrap_request(message: &str, service_ns: &str) -> Result<Received, DecodeError> {
+    let root = xml::parse_with(message, xml::Strictness::Strict)?;
+    if !root.is("Envelope") {
+        return Err(DecodeError::NotEnvelope {
+            root: crate::error::quote(&root.name),
+        });
+    }
+    let version = match root.ns.as_deref() {
+        Some(SOAP11_ENVELOPE_NS) => SoapVersion::V11,
+        Some(SOAP12_ENVELOPE_NS) => SoapVersion::V12,
+        other => {
+            return Err(DecodeError::Refused(format!(
+                "the Envelope is in namespace `{}`; expected `{SOAP11_ENVELOPE_NS}` (SOAP 1.1) or \
+                 `{SOAP12_ENVELOPE_NS}` (SOAP 1.2)",
+                crate::error::quote(other.unwrap_or("(none)"))
+            )))
+        }
+    };
+    let Element { children, .. } = root;
+    for child in &children {
+        if child.ns.as_deref() != Some(version.namespace()) {
+            return Err(DecodeError::Refused(format!(
+                "`{}` in the Envelope is in namespace `{}`; expected `{}`",
+                crate::error::quote(&child.name),
+                crate::error::quote(child.ns.as_deref().unwrap_or("(none)")),
+                version.namespace()
+            )));
+        }
+    }
+    let body = children
+        .into_iter()
+        .find(|c| c.is("Body"))
+        .ok_or_else(|| DecodeError::missing("Body", "Envelope"))?;
+    let operation = body
+        .children
+        .into_iter()
+        .next()
+        .ok_or(DecodeError::EmptyBody)?;
+    if operation.ns.as_deref() != Some(service_ns) {
+        return Err(DecodeError::Refused(format!(
+            "operation `{}` is in namespace `{}`; expected `{service_ns}`",
+            crate::error::quote(&operation.name),
+            crate::error::quote(operation.ns.as_deref().unwrap_or("(none)"))
+        )));
+    }
+    Ok(Received { version, operation })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_are_refused_like_dotnet_refuses_them() {
+        let ns = "urn:svc";
+        let ok = r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#;
+        assert_eq!(unwrap_request(ok, ns).map(|r| r.version), Ok(SoapVersion::V11));
+        let refused = |m: &str| match unwrap_request(m, ns) {
+            Err(DecodeError::Refused(why)) => why,
+            other => panic!("expected a refusal of {m}, got {:?}", other.map(|r| r.version)),
+        };
+        let foreign = r#"<s:Envelope xmlns:s="urn:other"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#;
+        assert!(refused(foreign).contains("Envelope is in namespace `urn:other`"));
+        let none = r#"<Envelope><Body><Op xmlns="urn:svc"/></Body></Envelope>"#;
+        assert!(refused(none).contains("(none)"));
+        let op = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:evil"/></s:Body></s:Envelope>"#;
+        assert!(refused(op).contains("operation `Op` is in namespace `urn:evil`"));
+        let unbound = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x:Op/></s:Body></s:Envelope>"#;
+        assert!(refused(unbound).contains("prefix `x`"));
+        let doctype = r#"<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "b">]><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#;
+        assert!(refused(doctype).contains("DOCTYPE"));
+        for decl in [
+            r#"<?xml version="2.0"?>"#,
+            r#"<?xml encoding="utf-8"?>"#,
+            r#"<?xml version="1.0" encoding=utf-8?>"#,
+            r#"<?xml version="1.0" bogus="1"?>"#,
+            r#"<?xml version="1.0" encoding="latin-1"?>"#,
+            r#" <?xml version="1.0"?>"#,
+        ] {
+            let m = format!(
+                r#"{decl}<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#
+            );
+            assert!(
+                matches!(unwrap_request(&m, ns), Err(DecodeError::Refused(_)) | Err(DecodeError::Xml { .. })),
+                "{decl} must be refused"
+            );
+        }
+    }
 
     #[test]
     fn version_from_envelope_namespace_with_any_prefix() {

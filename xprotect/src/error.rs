@@ -28,6 +28,11 @@ pub enum DecodeError {
         /// Byte offset of the element that exceeded it.
         position: u64,
     },
+    /// Well-formed, but refused the way a .NET SOAP stack refuses it (a
+    /// DOCTYPE, a malformed declaration, an unbound prefix, a foreign
+    /// namespace); the message says what was expected.
+    #[error("message refused: {0}")]
+    Refused(String),
     /// The input holds no element at all.
     #[error("no XML element found: expected a SOAP `Envelope`")]
     Empty,

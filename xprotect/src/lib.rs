@@ -2,7 +2,8 @@
 //!
 //! This crate is the one place dualrec knows what Milestone XProtect's SOAP
 //! messages look like on real sites (see `docs/mock-site.md`): the management server's
-//! ServerCommandService `Login` ([`login`]), the recording server's
+//! ServerCommandService `Login` ([`login`]), the identity provider's token
+//! endpoint ([`idp`]), the recording server's
 //! RecorderCommandService manual-recording operations ([`recorder`]), SOAP
 //! faults with XProtect's error numbers ([`Fault`]), timestamps
 //! ([`UtcTime`]), endpoint paths, SOAPAction strings, namespaces and content
@@ -25,6 +26,7 @@ mod envelope;
 mod error;
 mod fault;
 mod fields;
+pub mod idp;
 pub mod login;
 pub mod recorder;
 mod time;
@@ -36,6 +38,10 @@ pub use error::DecodeError;
 pub use fault::{
     decode_fault, encode_fault, Fault, TOKEN_ERROR_NUMBER, TOKEN_INVALID_SUB_ERROR,
     TOKEN_MISSING_SUB_ERROR,
+};
+pub use idp::{
+    decode_token_request, decode_token_response, encode_oauth_error, encode_token_request,
+    encode_token_response, AccessToken, OAuthError, TokenRequest,
 };
 pub use login::{
     decode_login_request, decode_login_response, encode_login_request, encode_login_response,

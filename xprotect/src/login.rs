@@ -11,7 +11,8 @@
 use std::time::Duration;
 
 use crate::consts::{
-    LOGIN_ACTION_BASIC, LOGIN_ACTION_WINDOWS, LOGIN_PATH_BASIC, LOGIN_PATH_WINDOWS, NIL_GUID,
+    LOGIN_ACTION_BASIC, LOGIN_ACTION_WINDOWS, LOGIN_PATH_BASIC, LOGIN_PATH_OAUTH,
+    LOGIN_PATH_WINDOWS, NIL_GUID,
     SERVER_COMMAND_NS,
 };
 use crate::envelope::{self, SoapVersion};
@@ -28,6 +29,9 @@ pub enum LoginEndpoint {
     Basic,
     /// Windows users: the ASMX endpoint, where clients send SOAP 1.2.
     Windows,
+    /// Any user with a bearer token from the identity provider: the WCF
+    /// OAuth endpoint, SOAP 1.1, same contract as [`LoginEndpoint::Basic`].
+    OAuth,
 }
 
 impl LoginEndpoint {
@@ -36,13 +40,14 @@ impl LoginEndpoint {
         match self {
             LoginEndpoint::Basic => LOGIN_PATH_BASIC,
             LoginEndpoint::Windows => LOGIN_PATH_WINDOWS,
+            LoginEndpoint::OAuth => LOGIN_PATH_OAUTH,
         }
     }
 
     /// SOAPAction of Login on this endpoint.
     pub const fn soap_action(self) -> &'static str {
         match self {
-            LoginEndpoint::Basic => LOGIN_ACTION_BASIC,
+            LoginEndpoint::Basic | LoginEndpoint::OAuth => LOGIN_ACTION_BASIC,
             LoginEndpoint::Windows => LOGIN_ACTION_WINDOWS,
         }
     }
@@ -50,7 +55,7 @@ impl LoginEndpoint {
     /// The SOAP version clients send to this endpoint (the site accepts both).
     pub const fn soap_version(self) -> SoapVersion {
         match self {
-            LoginEndpoint::Basic => SoapVersion::V11,
+            LoginEndpoint::Basic | LoginEndpoint::OAuth => SoapVersion::V11,
             LoginEndpoint::Windows => SoapVersion::V12,
         }
     }
@@ -129,7 +134,7 @@ pub fn encode_login_response(version: SoapVersion, result: &LoginResult) -> Stri
 /// Decodes a `Login` request, with the SOAP version it came in. Another
 /// operation in the Body gives [`DecodeError::UnsupportedOperation`].
 pub fn decode_login_request(message: &str) -> Result<(SoapVersion, LoginRequest), DecodeError> {
-    let received = envelope::unwrap(message)?;
+    let received = envelope::unwrap_request(message, SERVER_COMMAND_NS)?;
     let login = &received.operation;
     if !login.is("Login") {
         return Err(DecodeError::UnsupportedOperation(crate::error::quote(

@@ -1,12 +1,18 @@
 //! A small namespace-agnostic XML tree over `quick_xml`, and text escaping.
 //!
-//! Decoding is liberal: elements are matched by local name (any prefix, a
-//! default namespace or none; ASCII case ignored), comments, processing
-//! instructions and a DOCTYPE are skipped, CDATA counts as text, and anything
-//! after the root element closes is ignored. Only the namespace of each
-//! element is kept, so that the SOAP version can be told from the envelope.
+//! Decoding of answers is liberal: elements are matched by local name (any
+//! prefix, a default namespace or none; ASCII case ignored), comments,
+//! processing instructions and a DOCTYPE are skipped, CDATA counts as text,
+//! and anything after the root element closes is ignored. Only the namespace
+//! of each element is kept, so that the SOAP version can be told from the
+//! envelope.
+//!
+//! Requests a site receives are parsed [`Strictness::Strict`]ly, the way
+//! .NET's `XmlReader` behind ASMX/WCF refuses them: a DOCTYPE, an XML
+//! declaration that is malformed or not at the very start, and an element
+//! whose prefix is not bound to a namespace are errors.
 
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
@@ -60,13 +66,37 @@ impl Element {
     }
 }
 
-/// Parses `input` into the tree of its root element.
+/// How much a parse forgives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strictness {
+    /// Answers from a site: skip what does not matter.
+    Lenient,
+    /// Requests to a site: refuse what a .NET SOAP stack refuses.
+    Strict,
+}
+
+/// Parses `input` into the tree of its root element (leniently).
 pub(crate) fn parse(input: &str) -> Result<Element, DecodeError> {
+    parse_with(input, Strictness::Lenient)
+}
+
+/// Parses `input` into the tree of its root element.
+pub(crate) fn parse_with(input: &str, strictness: Strictness) -> Result<Element, DecodeError> {
+    let strict = strictness == Strictness::Strict;
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut reader = NsReader::from_str(input);
     let mut stack: Vec<Element> = Vec::new();
+    let mut seen_anything = false;
     loop {
+        let before = reader.buffer_position();
         let (ns, event) = match reader.read_resolved_event() {
+            Ok((ResolveResult::Unknown(prefix), Event::Start(_) | Event::Empty(_))) if strict => {
+                return Err(DecodeError::Refused(format!(
+                    "namespace prefix `{}` at byte {before} is not bound to a namespace; expected \
+                     an xmlns declaration for it",
+                    quote(&String::from_utf8_lossy(&prefix))
+                )))
+            }
             Ok((ns, event)) => (namespace(&ns), event),
             Err(err) => {
                 return Err(DecodeError::Xml {
@@ -76,7 +106,26 @@ pub(crate) fn parse(input: &str) -> Result<Element, DecodeError> {
             }
         };
         let position = reader.buffer_position();
+        let first = !seen_anything;
+        if !matches!(&event, Event::Text(t) if t.iter().all(u8::is_ascii_whitespace)) {
+            seen_anything = true;
+        }
         match event {
+            Event::DocType(_) if strict => {
+                return Err(DecodeError::Refused(
+                    "a DOCTYPE is not allowed in a SOAP message; expected the Envelope without a \
+                     document type declaration"
+                        .to_owned(),
+                ))
+            }
+            Event::Decl(decl) if strict => check_declaration(&decl, first && before == 0)?,
+            Event::PI(pi) if strict && pi.target().eq_ignore_ascii_case(b"xml") => {
+                return Err(DecodeError::Refused(
+                    "malformed XML declaration: expected `<?xml version=\"1.0\" ...?>` at the very \
+                     start of the message"
+                        .to_owned(),
+                ))
+            }
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(DecodeError::TooDeep {
@@ -127,6 +176,60 @@ pub(crate) fn parse(input: &str) -> Result<Element, DecodeError> {
             }
         }
     }
+}
+
+/// A declaration must come first and say `version="1.0"` (and, if it names
+/// one, an encoding .NET reads as UTF-8 text), with nothing else in it.
+fn check_declaration(decl: &BytesDecl<'_>, at_start: bool) -> Result<(), DecodeError> {
+    let bad = |why: &str| {
+        DecodeError::Refused(format!(
+            "malformed XML declaration: {why}; expected `<?xml version=\"1.0\" encoding=\"utf-8\"?>` \
+             at the very start of the message"
+        ))
+    };
+    if !at_start {
+        return Err(bad("it is not at the very start"));
+    }
+    let raw = String::from_utf8_lossy(decl.as_ref()).into_owned();
+    let version = decl
+        .version()
+        .map_err(|_| bad("no version"))?;
+    if version.as_ref() != b"1.0" {
+        return Err(bad("the version is not 1.0"));
+    }
+    match decl.encoding() {
+        None => {}
+        Some(Ok(enc)) => {
+            let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
+            if !matches!(enc.as_str(), "utf-8" | "utf8" | "us-ascii") {
+                return Err(bad(&format!("encoding `{}` is not UTF-8", quote(&enc))));
+            }
+        }
+        Some(Err(_)) => return Err(bad("the encoding attribute is malformed")),
+    }
+    if let Some(Err(_)) = decl.standalone() {
+        return Err(bad("the standalone attribute is malformed"));
+    }
+    // Only version, encoding and standalone may appear, each `name="value"`.
+    let mut rest = raw.trim_start_matches("xml").trim();
+    while !rest.is_empty() {
+        let Some((name, tail)) = rest.split_once('=') else {
+            return Err(bad("an attribute has no value"));
+        };
+        let name = name.trim();
+        if !matches!(name, "version" | "encoding" | "standalone") {
+            return Err(bad(&format!("unknown attribute `{}`", quote(name))));
+        }
+        let tail = tail.trim_start();
+        let Some(quote_char) = tail.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            return Err(bad("an attribute value is not quoted"));
+        };
+        let Some(end) = tail[1..].find(quote_char) else {
+            return Err(bad("an attribute value is not closed"));
+        };
+        rest = tail[end + 2..].trim_start();
+    }
+    Ok(())
 }
 
 /// Reads the namespace of the first element of `input`, if it has one.

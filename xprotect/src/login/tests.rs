@@ -92,7 +92,7 @@ fn prefixed_operation_without_instance_id_and_with_header() {
 
 #[test]
 fn other_operation_on_login_endpoint_is_unsupported() {
-    let m = r#"<Envelope><Body><GetConfiguration/></Body></Envelope>"#;
+    let m = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetConfiguration xmlns="http://videoos.net/2/XProtectCSServerCommand"/></s:Body></s:Envelope>"#;
     assert_eq!(
         decode_login_request(m),
         Err(DecodeError::UnsupportedOperation(
@@ -124,7 +124,7 @@ fn response_fault_is_returned_as_fault() {
 fn response_errors_say_what_is_wrong() {
     let m = |inner: &str| {
         format!(
-            r#"<Envelope><Body><LoginResponse><LoginResult>{inner}</LoginResult></LoginResponse></Body></Envelope>"#
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><LoginResponse xmlns="http://videoos.net/2/XProtectCSServerCommand"><LoginResult>{inner}</LoginResult></LoginResponse></s:Body></s:Envelope>"#
         )
     };
     let err = |msg: String| decode_login_response(&msg).err().map(|e| e.to_string());
@@ -143,7 +143,7 @@ fn response_errors_say_what_is_wrong() {
         Some("invalid value `soon` in `RegistrationTime`: expected an xs:dateTime like 2023-07-20T18:52:49.0530000Z (zone-less means UTC)".to_owned())
     );
     assert_eq!(
-        err("<Envelope><Body><Other/></Body></Envelope>".to_owned()),
+        err("<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><Other xmlns=\"http://videoos.net/2/XProtectCSServerCommand\"/></s:Body></s:Envelope>".to_owned()),
         Some("unexpected element `Other` in Body: expected `LoginResponse` or `Fault`".to_owned())
     );
 }

@@ -76,7 +76,7 @@ pub fn encode_recorder_request(request: &RecorderRequest) -> String {
 /// Decodes a RecorderCommandService request. An operation this service does
 /// not have gives [`DecodeError::UnsupportedOperation`] with its name.
 pub fn decode_recorder_request(message: &str) -> Result<RecorderRequest, DecodeError> {
-    let received = envelope::unwrap(message)?;
+    let received = envelope::unwrap_request(message, crate::consts::RECORDER_COMMAND_NS)?;
     let element = &received.operation;
     let Some(op) = Operation::from_name(&element.name) else {
         return Err(DecodeError::UnsupportedOperation(crate::error::quote(

@@ -216,7 +216,7 @@ fn sequences_get_with_zone_less_times_and_prefixed_namespace() {
 
 #[test]
 fn unknown_operation_is_distinct() {
-    let m = r#"<Envelope><Body><StartRecordingForever><token>x</token></StartRecordingForever></Body></Envelope>"#;
+    let m = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><StartRecordingForever xmlns="http://videoos.net/2/XProtectCSRecorderCommand"><token>x</token></StartRecordingForever></s:Body></s:Envelope>"#;
     assert_eq!(
         decode_recorder_request(m),
         Err(DecodeError::UnsupportedOperation(
@@ -228,13 +228,13 @@ fn unknown_operation_is_distinct() {
 #[test]
 fn request_errors_say_what_is_wrong() {
     let err = |body: &str| {
-        decode_recorder_request(&format!("<Envelope><Body>{body}</Body></Envelope>"))
+        decode_recorder_request(&format!("<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>{body}</s:Body></s:Envelope>"))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
     };
     let missing = decode_recorder_request(
-        "<Envelope><Body><StartManualRecording><deviceIds/></StartManualRecording></Body></Envelope>",
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><StartManualRecording xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><deviceIds/></StartManualRecording></s:Body></s:Envelope>",
     );
     assert!(missing.as_ref().is_err_and(DecodeError::is_missing_token));
     assert_eq!(
@@ -242,26 +242,26 @@ fn request_errors_say_what_is_wrong() {
         Err("missing element `token` in StartManualRecording".to_owned())
     );
     assert_eq!(
-        err("<IsManualRecording><token>x</token></IsManualRecording>"),
+        err("<IsManualRecording xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><token>x</token></IsManualRecording>"),
         "missing element `deviceIds` in IsManualRecording"
     );
     assert_eq!(
-        err("<StopManualRecording><token>x</token><deviceIds><camera>1</camera></deviceIds></StopManualRecording>"),
+        err("<StopManualRecording xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><token>x</token><deviceIds><camera>1</camera></deviceIds></StopManualRecording>"),
         "unexpected element `camera` in deviceIds: expected `guid` or `deviceId` items"
     );
     assert_eq!(
-        err("<SequencesGet><token>x</token><deviceId>d</deviceId><sequenceType>s</sequenceType><minTime>2023-07-20T18:52:49</minTime><maxTime>2023-07-20T18:52:49</maxTime><maxCount>-1</maxCount></SequencesGet>"),
+        err("<SequencesGet xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><token>x</token><deviceId>d</deviceId><sequenceType>s</sequenceType><minTime>2023-07-20T18:52:49</minTime><maxTime>2023-07-20T18:52:49</maxTime><maxCount>-1</maxCount></SequencesGet>"),
         "invalid value `-1` in `maxCount`: expected a count from 0 to 4294967295"
     );
     assert_eq!(
-        err("<SequencesGet><token>x</token><deviceId>d</deviceId><sequenceType>s</sequenceType><minTime>noon</minTime></SequencesGet>"),
+        err("<SequencesGet xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><token>x</token><deviceId>d</deviceId><sequenceType>s</sequenceType><minTime>noon</minTime></SequencesGet>"),
         "invalid value `noon` in `minTime`: expected an xs:dateTime like 2023-07-20T18:52:49.0530000Z (zone-less means UTC)"
     );
 }
 
 #[test]
 fn empty_token_decodes_as_empty() {
-    let m = "<Envelope><Body><IsManualRecording><token/><deviceIds/></IsManualRecording></Body></Envelope>";
+    let m = "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><IsManualRecording xmlns=\"http://videoos.net/2/XProtectCSRecorderCommand\"><token/><deviceIds/></IsManualRecording></s:Body></s:Envelope>";
     assert_eq!(
         decode_recorder_request(m),
         Ok(RecorderRequest::IsManualRecording {
@@ -314,7 +314,7 @@ fn response_fault_and_mismatch() {
         decode_recorder_response(Operation::StartManualRecording, &stop).map_err(|e| e.to_string()),
         Err("unexpected element `StopManualRecordingResponse` in Body: expected `StartManualRecordingResponse` or `Fault`".to_owned())
     );
-    let bad = r#"<Envelope><Body><StartManualRecordingResponse><StartManualRecordingResult><ManualRecordingResult><DeviceId>x</DeviceId><ResultCode>ok</ResultCode></ManualRecordingResult></StartManualRecordingResult></StartManualRecordingResponse></Body></Envelope>"#;
+    let bad = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><StartManualRecordingResponse xmlns="http://videoos.net/2/XProtectCSRecorderCommand"><StartManualRecordingResult><ManualRecordingResult><DeviceId>x</DeviceId><ResultCode>ok</ResultCode></ManualRecordingResult></StartManualRecordingResult></StartManualRecordingResponse></s:Body></s:Envelope>"#;
     assert_eq!(
         decode_recorder_response(Operation::StartManualRecording, bad).map_err(|e| e.to_string()),
         Err(

@@ -162,6 +162,9 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
                     password: "pw".into(),
                     auth: SiteAuth::Basic,
                     tls_ca_pem: None,
+                    login: engine::runtime::SiteLogin::Idp,
+                    tls_cert_sha256: None,
+                    password_file: None,
                 },
             })
             .to_vec(),

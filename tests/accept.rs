@@ -404,6 +404,9 @@ fn refuses_when_a_test_camera_is_already_recording_and_dry_run_touches_nothing()
         password: "secret".into(),
         auth: SiteAuth::Basic,
         tls_ca_pem: None,
+        login: engine::runtime::SiteLogin::Idp,
+        tls_cert_sha256: None,
+        password_file: None,
     };
     let session = Session::new(LiveSite::new(&endpoint).expect("client"));
     let rt = tokio::runtime::Runtime::new().expect("runtime");

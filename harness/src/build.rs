@@ -28,6 +28,8 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
                 token_ttl: site.token_ttl,
                 username: SIM_USERNAME.to_string(),
                 password: SIM_PASSWORD.to_string(),
+                lockout: None,
+                access_token_ttl: sim::recorder::DEFAULT_ACCESS_TOKEN_TTL,
             },
             recorders: site.recorders,
             latency: site.latency.clone(),

@@ -4,6 +4,7 @@
 //! Owns argument parsing, the devices file, the tokio runtime and signal
 //! handling; what the site does lives in `sim::server`. Output: the generated
 //! device GUIDs (with `--cameras N`) on stdout, one a line, then
+//! with `--tls`, `tls certificate sha256 AA:BB:…` on stderr, then
 //! `listening on ADDR (control ADDR)` on stderr once both ports are bound
 //! (port 0 picks free ports, the line shows the real ones). Request logs go
 //! through `tracing` (`DUALREC_LOG=info`). Ctrl-C or SIGTERM stops it with
@@ -16,9 +17,10 @@ use anyhow::Context;
 use clap::{ArgGroup, Args};
 
 use engine::core::{DeviceId, Nanos};
-use sim::recorder::SiteConfig;
+use sim::recorder::{LockoutPolicy, SiteConfig};
 use sim::server::{
-    parse_duration, parse_latency, MockSite, MockSiteConfig, SiteClock, DEFAULT_MAX_BODY_BYTES,
+    parse_duration, parse_latency, MockSite, MockSiteConfig, SiteClock, TlsIdentity,
+    DEFAULT_MAX_BODY_BYTES,
 };
 use sim::world::latency::LatencyDist;
 
@@ -86,6 +88,24 @@ pub struct RecorderArgs {
     /// this much; negative is behind true time, e.g. `-1.5s`.
     #[arg(long, value_name = "DURATION", default_value = "0s", allow_hyphen_values = true, value_parser = parse_offset)]
     clock_offset: i64,
+    /// Serve the service address over HTTPS with a self-signed certificate
+    /// for 127.0.0.1/localhost made at start (its SHA-256 fingerprint is
+    /// printed on stderr).
+    #[arg(long)]
+    tls: bool,
+    /// HTTPS with this certificate (PEM, leaf first) instead of a generated one.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Lock an account for 15 minutes after N failed logins within 15
+    /// minutes (every login path then answers as for a wrong password).
+    #[arg(long, value_name = "N")]
+    lockout_after: Option<u32>,
+    /// Lifetime of the identity provider's bearer tokens (`expires_in`).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_positive)]
+    access_token_ttl: Nanos,
 }
 
 /// `--clock-offset`: a duration with an optional sign, in nanoseconds.
@@ -225,7 +245,22 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
     site.recorder.manual_recording_max = args.manual_recording_max.0;
     site.recorder.prebuffer = args.prebuffer;
     site.token_ttl = args.token_ttl;
+    site.access_token_ttl = args.access_token_ttl;
+    match args.lockout_after {
+        Some(0) => return invalid("--lockout-after 0: expected at least 1 failed login"),
+        Some(n) => site.lockout = Some(LockoutPolicy::domain_default(n)),
+        None => {}
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match TlsIdentity::from_pem_files(cert, key) {
+            Ok(id) => Some(id),
+            Err(e) => return invalid(e),
+        },
+        _ if args.tls => Some(TlsIdentity::self_signed().context("cannot make a certificate")?),
+        _ => None,
+    };
     let mut cfg = MockSiteConfig::new(site, recorders);
+    cfg.tls = tls.clone();
     cfg.latency = args.latency.clone();
     cfg.seed = args.seed;
     cfg.max_body_bytes = args.max_body_bytes;
@@ -246,6 +281,9 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
             for d in &devices {
                 println!("{d}");
             }
+        }
+        if let Some(id) = &tls {
+            eprintln!("tls certificate sha256 {}", id.fingerprint_sha256());
         }
         eprintln!(
             "listening on {} (control {})",

@@ -197,10 +197,16 @@ mod tests {
     fn requests_are_refused_like_dotnet_refuses_them() {
         let ns = "urn:svc";
         let ok = r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#;
-        assert_eq!(unwrap_request(ok, ns).map(|r| r.version), Ok(SoapVersion::V11));
+        assert_eq!(
+            unwrap_request(ok, ns).map(|r| r.version),
+            Ok(SoapVersion::V11)
+        );
         let refused = |m: &str| match unwrap_request(m, ns) {
             Err(DecodeError::Refused(why)) => why,
-            other => panic!("expected a refusal of {m}, got {:?}", other.map(|r| r.version)),
+            other => panic!(
+                "expected a refusal of {m}, got {:?}",
+                other.map(|r| r.version)
+            ),
         };
         let foreign = r#"<s:Envelope xmlns:s="urn:other"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#;
         assert!(refused(foreign).contains("Envelope is in namespace `urn:other`"));
@@ -224,7 +230,10 @@ mod tests {
                 r#"{decl}<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Op xmlns="urn:svc"/></s:Body></s:Envelope>"#
             );
             assert!(
-                matches!(unwrap_request(&m, ns), Err(DecodeError::Refused(_)) | Err(DecodeError::Xml { .. })),
+                matches!(
+                    unwrap_request(&m, ns),
+                    Err(DecodeError::Refused(_)) | Err(DecodeError::Xml { .. })
+                ),
                 "{decl} must be refused"
             );
         }

@@ -248,7 +248,8 @@ mod tests {
     #[test]
     fn the_samples_form_decodes() {
         // What Milestone's Python sample sends, unescaped, in its own order.
-        let body = "grant_type=password&username=admin&password=secret&client_id=GrantValidatorClient";
+        let body =
+            "grant_type=password&username=admin&password=secret&client_id=GrantValidatorClient";
         assert_eq!(
             decode_token_request(body),
             Ok(TokenRequest::password("admin", "secret"))
@@ -260,9 +261,18 @@ mod tests {
     #[test]
     fn bad_requests_answer_oauth_errors() {
         let err = |b: &str| decode_token_request(b).err().map(|e| e.error);
-        assert_eq!(err("grant_type=password&client_id=x").as_deref(), Some("invalid_request"));
-        assert_eq!(err("grant_type=code&client_id=x").as_deref(), Some("unsupported_grant_type"));
-        assert_eq!(err("grant_type=password&username=a&password=b").as_deref(), Some("invalid_client"));
+        assert_eq!(
+            err("grant_type=password&client_id=x").as_deref(),
+            Some("invalid_request")
+        );
+        assert_eq!(
+            err("grant_type=code&client_id=x").as_deref(),
+            Some("unsupported_grant_type")
+        );
+        assert_eq!(
+            err("grant_type=password&username=a&password=b").as_deref(),
+            Some("invalid_client")
+        );
         assert_eq!(err("client_id=x").as_deref(), Some("invalid_request"));
         assert_eq!(
             err("grant_type=password&grant_type=password&client_id=x").as_deref(),
@@ -284,6 +294,9 @@ mod tests {
         assert_eq!(decode_token_response(&json), Ok(Err(e.clone())));
         assert!(e.is_invalid_grant());
         assert!(decode_token_response("<html/>").is_err());
-        assert!(decode_token_response(r#"{"access_token":"","expires_in":1,"token_type":"Bearer"}"#).is_err());
+        assert!(decode_token_response(
+            r#"{"access_token":"","expires_in":1,"token_type":"Bearer"}"#
+        )
+        .is_err());
     }
 }

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use crate::consts::{
     LOGIN_ACTION_BASIC, LOGIN_ACTION_WINDOWS, LOGIN_PATH_BASIC, LOGIN_PATH_OAUTH,
-    LOGIN_PATH_WINDOWS, NIL_GUID,
-    SERVER_COMMAND_NS,
+    LOGIN_PATH_WINDOWS, NIL_GUID, SERVER_COMMAND_NS,
 };
 use crate::envelope::{self, SoapVersion};
 use crate::error::DecodeError;

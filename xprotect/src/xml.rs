@@ -191,9 +191,7 @@ fn check_declaration(decl: &BytesDecl<'_>, at_start: bool) -> Result<(), DecodeE
         return Err(bad("it is not at the very start"));
     }
     let raw = String::from_utf8_lossy(decl.as_ref()).into_owned();
-    let version = decl
-        .version()
-        .map_err(|_| bad("no version"))?;
+    let version = decl.version().map_err(|_| bad("no version"))?;
     if version.as_ref() != b"1.0" {
         return Err(bad("the version is not 1.0"));
     }

@@ -69,6 +69,14 @@ pub enum RawAuth {
     Windows,
 }
 
+/// `login = "idp" | "soap"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawLogin {
+    Idp,
+    Soap,
+}
+
 /// `[[site]]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,9 +89,11 @@ pub struct RawSite {
     pub password_env: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
     pub auth: Option<RawAuth>,
+    pub login: Option<RawLogin>,
     pub manual_recording_max: Option<DurOrOff>,
     pub prebuffer: Option<Dur>,
     pub tls_ca_file: Option<Spanned<String>>,
+    pub tls_cert_sha256: Option<Spanned<String>>,
 }
 
 /// `[[camera]]`

@@ -16,7 +16,7 @@ use super::{
     DEFAULT_PREBUFFER,
 };
 use crate::core::{CameraId, CameraSpec, DeviceId, Placement, Policy, SiteSpec};
-use crate::runtime::SiteEndpoint;
+use crate::runtime::{SiteEndpoint, SiteLogin};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -415,6 +415,19 @@ fn sites(
                 Some(pem)
             }
         };
+        let tls_cert_sha256 = match &site.tls_cert_sha256 {
+            None => None,
+            Some(fp) => Some(
+                crate::runtime::parse_fingerprint(fp.get_ref()).ok_or_else(|| {
+                    cx.err(
+                        fp.span(),
+                        "`tls_cert_sha256` is not a SHA-256 fingerprint; expected 64 hex digits, \
+                     with or without `:` between the pairs",
+                    )
+                })?,
+            ),
+        };
+        let password_file = site.password_file.as_ref().map(|p| cx.path(p.get_ref()));
         let name = site.name.get_ref().clone();
         out.push(SiteSettings {
             spec: SiteSpec {
@@ -432,7 +445,13 @@ fn sites(
                 username: site.username.get_ref().clone(),
                 password,
                 auth: site_auth(site.auth.unwrap_or(super::raw::RawAuth::Basic)),
+                login: match site.login.unwrap_or(super::raw::RawLogin::Idp) {
+                    super::raw::RawLogin::Idp => SiteLogin::Idp,
+                    super::raw::RawLogin::Soap => SiteLogin::Soap,
+                },
                 tls_ca_pem,
+                tls_cert_sha256,
+                password_file,
             },
         });
     }

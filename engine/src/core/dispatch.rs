@@ -311,7 +311,8 @@ impl Mirror {
                 self.timers
                     .arm(now + interval.max(1), Timer::Probe(site, recorder, gen));
                 let st = &self.sites[site];
-                if !st.up && st.token.is_none() {
+                // Never around the back-off of rejected credentials.
+                if !st.up && st.token.is_none() && !st.credentials.is_rejected() {
                     // Without a token the login is the health check: keep
                     // its pace to the down-probe cadence instead of waiting
                     // for a lost login to time out and back off.

@@ -36,6 +36,8 @@ pub struct MirrorStats {
     pub orphans_stopped: u64,
     pub sites_down: u64,
     pub sites_recovered: u64,
+    /// Logins whose credentials a site rejected.
+    pub credential_rejections: u64,
 }
 
 /// What a request in flight was for.

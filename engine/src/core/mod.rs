@@ -13,6 +13,7 @@
 //! in), no sockets, no global RNG.
 
 mod backoff;
+mod credentials;
 mod dispatch;
 mod handover;
 mod mirror;
@@ -23,6 +24,7 @@ mod site;
 mod timers;
 pub mod types;
 
+pub use credentials::{CREDENTIAL_RETRY_FIRST, CREDENTIAL_RETRY_MAX};
 pub use mirror::{Mirror, MirrorStats, UnknownCamera};
 #[doc(hidden)]
 pub use sabotage::Sabotage;

@@ -38,6 +38,7 @@ impl Mirror {
             .observe(now.saturating_sub(inflight.sent_at));
         match (inflight.purpose, reply) {
             (Purpose::Login, Reply::LoggedIn { token, ttl }) => {
+                self.on_credentials_accepted(site);
                 let st = &mut self.sites[site];
                 st.login_inflight = None;
                 st.login_failures = 0;
@@ -115,6 +116,9 @@ impl Mirror {
                         self.on_probe_answer(p, s.recording, inflight.sent_at);
                     }
                 }
+            }
+            (Purpose::Login, Reply::CredentialsRejected { message }) => {
+                self.on_credentials_rejected(now, site, &message);
             }
             (purpose, Reply::Fault(fault)) => {
                 self.on_fault(now, site, purpose, &fault, inflight.token.as_deref());

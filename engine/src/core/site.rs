@@ -31,6 +31,8 @@ pub(crate) struct SiteState {
     /// Back-off for failed logins.
     pub login_failures: u32,
     pub login_retry_at: Nanos,
+    /// Whether the site accepts our credentials (see `credentials.rs`).
+    pub credentials: super::credentials::CredentialGate,
     /// The probe in flight per recorder, if any.
     pub probe_inflight: Vec<Option<RequestId>>,
     /// Current probe-timer generation per recorder; older timers are stale.
@@ -88,6 +90,7 @@ impl SiteState {
             login_sent_at: 0,
             login_failures: 0,
             login_retry_at: 0,
+            credentials: Default::default(),
             probe_inflight: vec![None; recorders],
             probe_gen: vec![0; recorders],
             probe_refused: vec![false; recorders],

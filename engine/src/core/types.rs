@@ -53,10 +53,66 @@ string_id!(
     /// A logical camera, the thing the user clicks on (e.g. `cam-001`, `lobby`).
     CameraId
 );
-string_id!(
-    /// A device GUID on one recorder (XProtect's `deviceId`).
-    DeviceId
-);
+/// A device GUID on one recorder (XProtect's `deviceId`).
+///
+/// GUIDs are kept the way .NET writes them — lower-case, without braces —
+/// whatever case and braces a config, a reply or a journal used, so that
+/// every comparison in the engine is case-insensitive and brace-blind.
+/// Anything that is not a GUID (test fixtures use names) is kept as given.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DeviceId(Arc<str>);
+
+impl DeviceId {
+    pub fn new(s: impl AsRef<str>) -> Self {
+        let s = s.as_ref();
+        match canonical_guid(s) {
+            Some(g) => DeviceId(Arc::from(g)),
+            None => DeviceId(Arc::from(s)),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `s` as a canonical GUID (lower-case `8-4-4-4-12`, no braces, no
+/// surrounding blanks), if it is a GUID in any case, braced or not.
+pub fn canonical_guid(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = match (t.strip_prefix('{'), t.ends_with('}')) {
+        (Some(inner), true) => &inner[..inner.len() - 1],
+        _ => t,
+    };
+    let groups: Vec<&str> = t.split('-').collect();
+    let shape_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+    shape_ok.then(|| t.to_ascii_lowercase())
+}
+
+impl<'de> Deserialize<'de> for DeviceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(DeviceId::new(s))
+    }
+}
+impl fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl From<&str> for DeviceId {
+    fn from(s: &str) -> Self {
+        DeviceId::new(s)
+    }
+}
 
 /// Index of a site in [`MirrorConfig::sites`].
 pub type SiteId = usize;
@@ -136,10 +192,18 @@ pub struct DeviceState {
 /// A reply that reached the engine (the transport worked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    LoggedIn { token: String, ttl: Nanos },
+    LoggedIn {
+        token: String,
+        ttl: Nanos,
+    },
     Results(Vec<DeviceResult>),
     States(Vec<DeviceState>),
     Fault(SoapFault),
+    /// The site refused the login's credentials (HTTP 401, `invalid_grant`,
+    /// a token fault on a fresh login): a configuration error.
+    CredentialsRejected {
+        message: String,
+    },
 }
 
 /// A SOAP fault the site answered with.
@@ -268,4 +332,32 @@ pub struct CameraStatus {
     /// Latest intent: its sequence and whether it asks for recording.
     pub intent: Option<(IntentSeq, bool)>,
     pub sites: Vec<SiteCameraStatus>,
+}
+
+#[cfg(test)]
+mod guid_tests {
+    use super::*;
+
+    #[test]
+    fn device_guids_compare_without_case_or_braces() {
+        let lower = DeviceId::new("a8a8b9dc-3995-49ed-9b00-62caac2ce74a");
+        assert_eq!(
+            DeviceId::new("{A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A}"),
+            lower
+        );
+        assert_eq!(
+            DeviceId::new(" A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A "),
+            lower
+        );
+        assert_eq!(lower.as_str(), "a8a8b9dc-3995-49ed-9b00-62caac2ce74a");
+        let back: DeviceId =
+            serde_json::from_str("\"{A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A}\"").expect("a string");
+        assert_eq!(back, lower);
+        // Not a GUID: kept as given.
+        assert_eq!(DeviceId::new("Cam-A").as_str(), "Cam-A");
+        assert_eq!(
+            DeviceId::new("{a8a8b9dc-3995-49ed-9b00-62caac2ce74a").as_str(),
+            "{a8a8b9dc-3995-49ed-9b00-62caac2ce74a"
+        );
+    }
 }

@@ -8,7 +8,9 @@
 //! - could not connect (refused, unreachable, DNS, TLS handshake) →
 //!   [`TransportError::Refused`], except a rejected site certificate →
 //!   [`TransportError::Malformed`] saying so (same handling in the engine,
-//!   but an operator can tell it from a site that is down);
+//!   but an operator can tell it from a site that is down); an untrusted
+//!   certificate is also noted by name ([`SoapClient::tls_problem`]) and
+//!   logged once;
 //! - the HTTP client timed out → [`TransportError::Timeout`] (the driver
 //!   also bounds every call with the policy's request timeout);
 //! - any status whose body is a SOAP fault (XProtect answers faults with
@@ -16,21 +18,20 @@
 //! - another non-2xx status → [`TransportError::Http`];
 //! - a 2xx body that does not decode → [`TransportError::Malformed`].
 //!
-//! Never logs passwords or tokens.
+//! Logging in (identity provider, OAuth and SOAP Logins, NTLM) lives in
+//! `login.rs`; TLS trust in `tls.rs`. Never logs passwords or tokens.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xprotect::{
-    decode_fault, decode_login_response, decode_recorder_response, encode_login_request,
-    encode_recorder_request, Fault, LoginEndpoint, LoginRequest, RecorderRequest, RecorderResponse,
-    SoapVersion, NIL_GUID,
+    decode_fault, decode_recorder_response, encode_recorder_request, Fault, RecorderRequest,
+    RecorderResponse, SoapVersion,
 };
 
 use super::config::SiteEndpoint;
 use crate::core::{
     DeviceId, DeviceResult, DeviceState, RecorderId, RecorderOp, Reply, SoapFault, TransportError,
-    MICROS,
 };
 
 /// The site's endpoints could not be turned into a client.
@@ -42,6 +43,8 @@ pub enum ClientError {
     EmptyCa { site: String },
     #[error("site `{site}`: could not build the HTTP client: {reason}")]
     Build { site: String, reason: String },
+    #[error("site `{site}`: cannot pin the certificate: {reason}")]
+    Pin { site: String, reason: String },
 }
 
 /// SOAP client of one site. Cheap to clone (shares the connection pool).
@@ -50,21 +53,55 @@ pub struct SoapClient {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    http: reqwest::Client,
-    site: String,
-    login_url: String,
-    endpoint: LoginEndpoint,
+pub(super) struct Inner {
+    pub(super) http: reqwest::Client,
+    /// How `http` was built, to build one-connection clients for NTLM.
+    tls: TlsTrust,
+    pub(super) site: String,
+    pub(super) endpoint: SiteEndpoint,
     recorder_urls: Vec<String>,
-    username: String,
-    password: String,
+    /// The password the last login used (re-read from `password_file`).
+    pub(super) password: Mutex<String>,
+    /// Why the site's certificate is not trusted, while it is not.
+    tls_problem: Mutex<Option<String>>,
+}
+
+/// The TLS trust of a site's clients.
+#[derive(Clone)]
+enum TlsTrust {
+    WebPki(Vec<reqwest::Certificate>),
+    Pinned(rustls::ClientConfig),
+}
+
+impl TlsTrust {
+    fn client(&self, site: &str, one_connection: bool) -> Result<reqwest::Client, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90));
+        if one_connection {
+            builder = builder.pool_max_idle_per_host(1);
+        }
+        match self {
+            TlsTrust::WebPki(extra) => {
+                for cert in extra {
+                    builder = builder.add_root_certificate(cert.clone());
+                }
+            }
+            TlsTrust::Pinned(cfg) => builder = builder.use_preconfigured_tls(cfg.clone()),
+        }
+        builder.build().map_err(|e| ClientError::Build {
+            site: site.to_owned(),
+            reason: e.to_string(),
+        })
+    }
 }
 
 impl std::fmt::Debug for SoapClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SoapClient")
             .field("site", &self.inner.site)
-            .field("login_url", &self.inner.login_url)
+            .field("login_url", &self.inner.endpoint.login_url())
             .field("recorder_urls", &self.inner.recorder_urls)
             .finish_non_exhaustive()
     }
@@ -75,79 +112,67 @@ impl SoapClient {
     ///
     /// System proxy variables are ignored: recorders are reached directly.
     pub fn new(site: &SiteEndpoint) -> Result<Self, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90));
-        if let Some(pem) = &site.tls_ca_pem {
-            let certs =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientError::BadCa {
+        let tls = match (site.tls_cert_sha256, &site.tls_ca_pem) {
+            (Some(fp), _) => {
+                TlsTrust::Pinned(super::tls::pinned_config(fp).map_err(|e| ClientError::Pin {
                     site: site.name.clone(),
                     reason: e.to_string(),
-                })?;
-            if certs.is_empty() {
-                return Err(ClientError::EmptyCa {
-                    site: site.name.clone(),
-                });
+                })?)
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+            (None, Some(pem)) => {
+                let certs =
+                    reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientError::BadCa {
+                        site: site.name.clone(),
+                        reason: e.to_string(),
+                    })?;
+                if certs.is_empty() {
+                    return Err(ClientError::EmptyCa {
+                        site: site.name.clone(),
+                    });
+                }
+                TlsTrust::WebPki(certs)
             }
-        }
-        let http = builder.build().map_err(|e| ClientError::Build {
-            site: site.name.clone(),
-            reason: e.to_string(),
-        })?;
+            (None, None) => TlsTrust::WebPki(Vec::new()),
+        };
+        let http = tls.client(&site.name, false)?;
         let recorder_urls = (0..site.recorder_urls.len())
             .filter_map(|r| site.recorder_url(r))
             .collect();
         Ok(SoapClient {
             inner: Arc::new(Inner {
                 http,
+                tls,
                 site: site.name.clone(),
-                login_url: site.login_url(),
-                endpoint: site.auth.login_endpoint(),
+                endpoint: site.clone(),
                 recorder_urls,
-                username: site.username.clone(),
-                password: site.password.clone(),
+                password: Mutex::new(site.password.clone()),
+                tls_problem: Mutex::new(None),
             }),
         })
+    }
+
+    pub(super) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// A client whose pool keeps one connection per host (NTLM handshakes
+    /// must finish on the connection they started on).
+    pub(super) fn one_connection_client(&self) -> Result<reqwest::Client, TransportError> {
+        self.inner
+            .tls
+            .client(&self.inner.site, true)
+            .map_err(|e| TransportError::Malformed(e.to_string()))
+    }
+
+    /// Why the site's TLS certificate is not trusted, if the last attempt
+    /// to connect failed for that.
+    pub fn tls_problem(&self) -> Option<String> {
+        lock(&self.inner.tls_problem).clone()
     }
 
     /// The site's name.
     pub fn site(&self) -> &str {
         &self.inner.site
-    }
-
-    /// `Login` on the management server (renewing `current_token` if given).
-    /// Answers [`Reply::LoggedIn`] (TTL converted to nanoseconds) or
-    /// [`Reply::Fault`].
-    pub async fn login(&self, current_token: Option<&str>) -> Result<Reply, TransportError> {
-        let inner = &*self.inner;
-        let version = inner.endpoint.soap_version();
-        let body = encode_login_request(
-            version,
-            &LoginRequest {
-                instance_id: NIL_GUID.to_owned(),
-                current_token: current_token.map(str::to_owned),
-            },
-        );
-        tracing::debug!(site = %inner.site, renew = current_token.is_some(), "login");
-        let request = inner
-            .http
-            .post(&inner.login_url)
-            .basic_auth(&inner.username, Some(&inner.password));
-        let (status, text) = self
-            .post(request, version, inner.endpoint.soap_action(), body)
-            .await?;
-        match decode_login_response(&text) {
-            Ok(Ok(result)) => Ok(Reply::LoggedIn {
-                token: result.token,
-                ttl: result.time_to_live_micros.saturating_mul(MICROS),
-            }),
-            Ok(Err(fault)) => Ok(fault_reply(&inner.site, fault)),
-            Err(e) => Err(undecodable(&inner.site, status, &text, e)),
-        }
     }
 
     /// One batched RecorderCommandService call on `recorder`:
@@ -195,7 +220,7 @@ impl SoapClient {
 
     /// Sends one SOAP request; returns the status and body of any answer
     /// that is 2xx or carries a SOAP fault.
-    async fn post(
+    pub(super) async fn post(
         &self,
         request: reqwest::RequestBuilder,
         version: SoapVersion,
@@ -206,9 +231,9 @@ impl SoapClient {
         for (name, value) in version.request_headers(action) {
             request = request.header(name, value);
         }
-        let site = &self.inner.site;
-        let response = request.send().await.map_err(|e| classify(site, &e))?;
+        let response = self.send(request).await?;
         let status = response.status();
+        let site = &self.inner.site;
         let text = response.text().await.map_err(|e| classify(site, &e))?;
         if status.is_success() || decode_fault(&text).is_ok() {
             Ok((status.as_u16(), text))
@@ -217,6 +242,44 @@ impl SoapClient {
             Err(TransportError::Http(status.as_u16()))
         }
     }
+}
+
+impl SoapClient {
+    /// Sends a request; notes (and clears) an untrusted certificate.
+    pub(super) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, TransportError> {
+        let site = &self.inner.site;
+        match request.send().await {
+            Ok(r) => {
+                let mut problem = lock(&self.inner.tls_problem);
+                if problem.take().is_some() {
+                    tracing::info!(site = %site, "site certificate trusted again");
+                }
+                Ok(r)
+            }
+            Err(e) => {
+                if let Some(why) = super::tls::untrusted_certificate(&e) {
+                    let mut problem = lock(&self.inner.tls_problem);
+                    if problem.as_deref() != Some(why.as_str()) {
+                        tracing::error!(site = %site, reason = %why,
+                            "untrusted TLS certificate: the site is treated as unreachable \
+                             (set tls_cert_sha256 or tls_ca_file for it)");
+                    }
+                    *problem = Some(why.clone());
+                    return Err(TransportError::Malformed(format!(
+                        "TLS certificate rejected: {why}"
+                    )));
+                }
+                Err(classify(site, &e))
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn to_reply(response: RecorderResponse) -> Reply {
@@ -248,7 +311,7 @@ fn to_reply(response: RecorderResponse) -> Reply {
     }
 }
 
-fn fault_reply(site: &str, fault: Fault) -> Reply {
+pub(super) fn fault_reply(site: &str, fault: Fault) -> Reply {
     tracing::debug!(site, %fault, token = fault.is_token_fault(), "SOAP fault");
     Reply::Fault(SoapFault {
         token_invalid: fault.is_token_fault(),
@@ -256,7 +319,12 @@ fn fault_reply(site: &str, fault: Fault) -> Reply {
     })
 }
 
-fn undecodable(site: &str, status: u16, text: &str, e: xprotect::DecodeError) -> TransportError {
+pub(super) fn undecodable(
+    site: &str,
+    status: u16,
+    text: &str,
+    e: xprotect::DecodeError,
+) -> TransportError {
     tracing::warn!(site, status, bytes = text.len(), error = %e, "undecodable SOAP answer");
     TransportError::Malformed(e.to_string())
 }
@@ -275,7 +343,7 @@ fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> 
     None
 }
 
-fn classify(site: &str, e: &reqwest::Error) -> TransportError {
+pub(super) fn classify(site: &str, e: &reqwest::Error) -> TransportError {
     let err = if e.is_timeout() {
         TransportError::Timeout
     } else if let Some(why) = e.is_connect().then(|| certificate_problem(e)).flatten() {

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use super::client::{ClientError, SoapClient};
 use super::config::SiteEndpoint;
 use super::events::{Outcome, RequestKind, RuntimeEvent};
-use super::handle::{EngineHandle, Request, RuntimeStats};
+use super::handle::{EngineHandle, Request, RuntimeStats, SiteProblem};
 use crate::core::{
     Command, IntentSeq, Mirror, MirrorConfig, Nanos, Reply, RequestId, SiteId, TransportError,
     UnknownCamera,
@@ -25,6 +25,10 @@ use crate::core::{
 /// At most this many queued requests are taken into one step, so a flood of
 /// clicks cannot starve replies and timers.
 const MAX_REQUESTS_PER_STEP: usize = 10_000;
+
+/// How often password files of sites with rejected credentials are read
+/// again (a fixed password takes effect within this).
+const PASSWORD_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How many handle requests may queue before callers wait.
 const REQUEST_QUEUE: usize = 1024;
@@ -216,6 +220,8 @@ impl Loop {
         mut requests: mpsc::Receiver<Request>,
         mut done_rx: mpsc::UnboundedReceiver<Done>,
     ) {
+        let mut password_check = tokio::time::interval(PASSWORD_CHECK_INTERVAL);
+        password_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stop = loop {
             self.dispatch_all();
             while self.tasks.try_join_next().is_some() {}
@@ -230,6 +236,7 @@ impl Loop {
                 }
             };
             tokio::select! {
+                _ = password_check.tick() => self.check_password_files(),
                 done = done_rx.recv() => {
                     // `self.done_tx` keeps the channel open: never `None`.
                     if let Some(done) = done {
@@ -346,11 +353,55 @@ impl Loop {
                         .map(|(name, up)| (name.to_owned(), up))
                         .collect(),
                     inflight: self.mirror.inflight_count(),
+                    site_problems: self.site_problems(),
                 });
             }
             Request::Shutdown { answer } => return Turn::Stop(Some(answer)),
         }
         Turn::Continue
+    }
+
+    /// Configuration problems per site: rejected credentials, an untrusted
+    /// certificate.
+    fn site_problems(&self) -> Vec<SiteProblem> {
+        let mut out: Vec<SiteProblem> = self
+            .mirror
+            .credential_problems()
+            .map(|(site, message)| SiteProblem {
+                site: site.to_owned(),
+                kind: "credentials_rejected",
+                message: message.to_owned(),
+            })
+            .collect();
+        for c in &self.clients {
+            if let Some(why) = c.tls_problem() {
+                out.push(SiteProblem {
+                    site: c.site().to_owned(),
+                    kind: "untrusted_certificate",
+                    message: why,
+                });
+            }
+        }
+        out
+    }
+
+    /// A password file fixed while the site rejects the credentials ends
+    /// the long back-off at once.
+    fn check_password_files(&mut self) {
+        let rejected: Vec<String> = self
+            .mirror
+            .credential_problems()
+            .map(|(site, _)| site.to_owned())
+            .collect();
+        if rejected.is_empty() {
+            return;
+        }
+        let now = self.now();
+        for (site, client) in self.clients.iter().enumerate() {
+            if rejected.iter().any(|r| r == client.site()) && client.password_changed() {
+                self.mirror.credentials_changed(now, site);
+            }
+        }
     }
 
     fn on_done(&mut self, done: Done) {
@@ -367,6 +418,7 @@ impl Loop {
             Ok(Reply::Fault(fault)) => Outcome::Fault {
                 token_invalid: fault.token_invalid,
             },
+            Ok(Reply::CredentialsRejected { .. }) => Outcome::CredentialsRejected,
             Err(e) => Outcome::Failed(e.clone()),
         };
         if let Outcome::Failed(e) = &outcome {

@@ -35,6 +35,8 @@ pub enum Outcome {
     Fault {
         token_invalid: bool,
     },
+    /// The site refused the login's credentials.
+    CredentialsRejected,
     Failed(TransportError),
 }
 

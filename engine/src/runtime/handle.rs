@@ -28,6 +28,19 @@ pub struct RuntimeStats {
     pub sites_up: Vec<(String, bool)>,
     /// Requests the engine awaits a reply to.
     pub inflight: usize,
+    /// Configuration problems of sites (rejected credentials, untrusted
+    /// certificates), in configuration order.
+    pub site_problems: Vec<SiteProblem>,
+}
+
+/// A site the engine cannot use until its configuration is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SiteProblem {
+    pub site: String,
+    /// `credentials_rejected` or `untrusted_certificate`.
+    pub kind: &'static str,
+    /// What the site said, or what is wrong with its certificate.
+    pub message: String,
 }
 
 /// A message to the task that owns an engine (what [`EngineHandle`] sends).

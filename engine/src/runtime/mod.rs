@@ -14,14 +14,19 @@ mod config;
 mod driver;
 mod events;
 mod handle;
+mod login;
+mod ntlm;
+mod tls;
 
 pub use client::{ClientError, SoapClient};
-pub use config::{SiteAuth, SiteEndpoint};
+pub use config::{SiteAuth, SiteEndpoint, SiteLogin};
 pub use driver::{spawn, Driver, RuntimeError, SendGate as DriverGate};
 pub use events::{Outcome, RequestKind, RuntimeEvent};
 #[doc(hidden)]
 pub use handle::Request as EngineRequest;
-pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats};
+pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats, SiteProblem};
+pub use ntlm::{NtlmClient, NtlmError};
+pub use tls::{fingerprint_hex, parse_fingerprint};
 
 #[cfg(test)]
 mod tests;

@@ -124,10 +124,13 @@ async fn handle(
     }
     let path = uri.path().to_owned();
     if path == LOGIN_PATH_BASIC || path == LOGIN_PATH_WINDOWS {
-        let authorized = headers
+        let given = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            == Some(AUTHORIZATION);
+            .and_then(|v| v.to_str().ok());
+        // This fake only checks that Windows logins speak NTLM; the mock
+        // site verifies NTLM for real (tests/real_sites.rs).
+        let authorized = given == Some(AUTHORIZATION)
+            || (path == LOGIN_PATH_WINDOWS && given.is_some_and(|g| g.starts_with("NTLM ")));
         if !authorized {
             return StatusCode::UNAUTHORIZED.into_response();
         }
@@ -257,6 +260,10 @@ fn endpoint(site: usize, url: String, auth: SiteAuth) -> SiteEndpoint {
         password: PASSWORD.into(),
         auth,
         tls_ca_pem: None,
+        // The fake site here serves the SOAP Logins only.
+        login: crate::runtime::SiteLogin::Soap,
+        tls_cert_sha256: None,
+        password_file: None,
     }
 }
 
@@ -542,11 +549,14 @@ async fn runtime_client_maps_faults_and_http_errors() {
         }]))
     );
 
-    // Wrong credentials: 401 without a SOAP body.
+    // Wrong credentials: 401 without a SOAP body, a configuration error.
     let mut wrong = endpoint(0, a.url(), SiteAuth::Basic);
     wrong.password = "wrong".into();
     let reply = SoapClient::new(&wrong).expect("client").login(None).await;
-    assert_eq!(reply, Err(TransportError::Http(401)));
+    assert!(
+        matches!(reply, Ok(Reply::CredentialsRejected { .. })),
+        "{reply:?}"
+    );
 
     // A 200 that is not SOAP.
     a.st.garbage.store(true, Ordering::SeqCst);

@@ -354,7 +354,17 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
 
 pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, ApiError> {
     if st.ready.load(Ordering::Acquire) && st.journal.is_open() {
-        Ok(Json(serde_json::json!({"status": "ready"})))
+        // Ready to take clicks; sites that need their configuration fixed
+        // (rejected credentials, untrusted certificate) are listed by name.
+        let problems = st
+            .engine
+            .stats()
+            .await
+            .map(|s| s.site_problems)
+            .unwrap_or_default();
+        Ok(Json(
+            serde_json::json!({"status": "ready", "site_problems": problems}),
+        ))
     } else {
         Err(ApiError::not_ready())
     }

@@ -328,6 +328,26 @@ impl Metrics {
             for (site, up) in &s.sites_up {
                 let _ = writeln!(out, "{name}{{site=\"{site}\"}} {}", u64::from(*up));
             }
+            // A site's configuration problem: rejected credentials or an
+            // untrusted certificate (1 while it lasts).
+            let name = "dualrec_site_config_error";
+            let _ = writeln!(
+                out,
+                "# HELP {name} 1 while a site cannot be used until its configuration is fixed (kind: credentials_rejected, untrusted_certificate).\n# TYPE {name} gauge"
+            );
+            for (site, _) in &s.sites_up {
+                for kind in ["credentials_rejected", "untrusted_certificate"] {
+                    let on = s
+                        .site_problems
+                        .iter()
+                        .any(|p| &p.site == site && p.kind == kind);
+                    let _ = writeln!(
+                        out,
+                        "{name}{{site=\"{site}\",kind=\"{kind}\"}} {}",
+                        u64::from(on)
+                    );
+                }
+            }
         }
         if let Ok(c) = self.census.lock() {
             if c.done {

@@ -163,6 +163,8 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
             token_ttl: scaled(def.token_ttl, k).max(1),
             username: SIM_USERNAME.into(),
             password: SIM_PASSWORD.into(),
+            lockout: None,
+            access_token_ttl: sim::recorder::DEFAULT_ACCESS_TOKEN_TTL,
         };
         let mut cfg = MockSiteConfig::new(site_cfg, devices);
         cfg.latency = scale_dist(&def.latency, k);
@@ -203,6 +205,9 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
             password: SIM_PASSWORD.into(),
             auth: SiteAuth::Basic,
             tls_ca_pem: None,
+            login: engine::runtime::SiteLogin::Idp,
+            tls_cert_sha256: None,
+            password_file: None,
         })
         .collect();
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();

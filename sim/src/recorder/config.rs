@@ -8,12 +8,17 @@ use std::fmt;
 use engine::core::{Nanos, SECS};
 use serde::{Deserialize, Serialize};
 
+use super::accounts::LockoutPolicy;
+
 /// XProtect's default "stop manual recording after": 5 minutes.
 pub const DEFAULT_MANUAL_RECORDING_MAX: Nanos = 5 * 60 * SECS;
 /// A common recorder pre-buffer: 3 seconds.
 pub const DEFAULT_PREBUFFER: Nanos = 3 * SECS;
 /// XProtect's default token `TimeToLive`: 4 hours.
 pub const DEFAULT_TOKEN_TTL: Nanos = 4 * 3600 * SECS;
+
+/// Lifetime of an identity-provider bearer token: 1 hour, as real sites.
+pub const DEFAULT_ACCESS_TOKEN_TTL: Nanos = 3600 * SECS;
 
 /// Behaviour of one recording server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +51,14 @@ pub struct SiteConfig {
     pub recorder: RecorderConfig,
     /// `TimeToLive` of issued tokens.
     pub token_ttl: Nanos,
-    /// Credentials the management server accepts (HTTP Basic on Login).
+    /// Credentials the management server accepts (HTTP Basic or NTLM on
+    /// Login, the identity provider's grants).
     pub username: String,
     pub password: String,
+    /// Account lockout after repeated failed logins; `None`: never.
+    pub lockout: Option<LockoutPolicy>,
+    /// Lifetime of the identity provider's bearer tokens (`expires_in`).
+    pub access_token_ttl: Nanos,
 }
 
 impl SiteConfig {
@@ -64,6 +74,8 @@ impl SiteConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             username: username.into(),
             password: password.into(),
+            lockout: None,
+            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
         }
     }
 }
@@ -76,6 +88,8 @@ impl fmt::Debug for SiteConfig {
             .field("token_ttl", &self.token_ttl)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("lockout", &self.lockout)
+            .field("access_token_ttl", &self.access_token_ttl)
             .finish()
     }
 }

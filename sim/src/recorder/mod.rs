@@ -13,6 +13,7 @@
 //! model (checked with `debug_assert!`; fronts serving concurrent requests must
 //! read their clock while holding the model's lock).
 
+mod accounts;
 mod config;
 mod device;
 #[cfg(test)]
@@ -22,8 +23,10 @@ mod recorder;
 mod site;
 mod tokens;
 
+pub use accounts::{account_key, AccessGrant, AccountStats, Accounts, LockoutPolicy, LoginRefused};
 pub use config::{
-    RecorderConfig, SiteConfig, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_PREBUFFER, DEFAULT_TOKEN_TTL,
+    RecorderConfig, SiteConfig, DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_MANUAL_RECORDING_MAX,
+    DEFAULT_PREBUFFER, DEFAULT_TOKEN_TTL,
 };
 pub use device::ManualInterval;
 pub use recorder::Recorder;

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use engine::core::{DeviceId, DeviceResult, DeviceState, RecorderOp, Reply, SoapFault};
 
+use super::accounts::{Accounts, LoginRefused};
 use super::config::SiteConfig;
 use super::recorder::Recorder;
 use super::tokens::{TokenError, TokenTable};
@@ -64,22 +65,10 @@ pub struct SiteModel {
     cfg: SiteConfig,
     recorders: Vec<Recorder>,
     tokens: TokenTable,
+    accounts: Accounts,
     /// device → (recorder, device index); the first placement wins.
     locate: HashMap<DeviceId, (usize, usize)>,
     alive: bool,
-}
-
-/// Constant-time (in the contents) string equality.
-fn ct_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len().max(b.len());
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= x ^ y;
-    }
-    diff == 0
 }
 
 impl SiteModel {
@@ -97,6 +86,12 @@ impl SiteModel {
         }
         SiteModel {
             tokens: TokenTable::new(cfg.name.clone()),
+            accounts: Accounts::new(
+                &cfg.username,
+                &cfg.password,
+                cfg.lockout,
+                cfg.access_token_ttl,
+            ),
             cfg,
             recorders,
             locate,
@@ -128,12 +123,25 @@ impl SiteModel {
         }
     }
 
-    /// HTTP Basic credentials of the Login call.
-    pub fn check_credentials(&self, user: &str, pass: &str) -> bool {
-        // Evaluate both, so timing does not reveal which one was wrong.
-        let u = ct_eq(user, &self.cfg.username);
-        let p = ct_eq(pass, &self.cfg.password);
-        u & p
+    /// A login with a password (HTTP Basic on Login, the identity
+    /// provider's password grant); counts toward account lockout.
+    pub fn check_credentials(
+        &mut self,
+        now: Nanos,
+        user: &str,
+        pass: &str,
+    ) -> Result<(), LoginRefused> {
+        self.accounts.login(now, user, pass)
+    }
+
+    /// The site's accounts: lockout state, bearer tokens, and the password
+    /// an NTLM verifier needs.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn accounts_mut(&mut self) -> &mut Accounts {
+        &mut self.accounts
     }
 
     /// The token check every recorder operation performs.
@@ -398,12 +406,15 @@ mod tests {
 
     #[test]
     fn credentials() {
-        let s = site();
-        assert!(s.check_credentials("admin", "pw"));
-        assert!(!s.check_credentials("admin", "pw2"));
-        assert!(!s.check_credentials("admin", "p"));
-        assert!(!s.check_credentials("Admin", "pw"));
-        assert!(!s.check_credentials("", ""));
+        let mut s = site();
+        assert!(s.check_credentials(0, "admin", "pw").is_ok());
+        assert!(s.check_credentials(0, "admin", "pw2").is_err());
+        assert!(s.check_credentials(0, "admin", "p").is_err());
+        // Account names are case-insensitive, as Windows and XProtect have them.
+        assert!(s.check_credentials(0, "Admin", "pw").is_ok());
+        assert!(s.check_credentials(0, "CORP\\admin", "pw").is_ok());
+        assert!(s.check_credentials(0, "other", "pw").is_err());
+        assert!(s.check_credentials(0, "", "").is_err());
     }
 
     #[test]

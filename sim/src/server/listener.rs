@@ -8,6 +8,12 @@
 //! connection without replying through the [`ConnCtx`] found in the request's
 //! extensions (a `hang` that ends).
 //!
+//! With a TLS configuration it serves HTTPS; a connection whose first byte
+//! is not a TLS handshake is served as plain HTTP and marked so in its
+//! [`ConnCtx`] (endpoints that require HTTPS refuse it there). Each
+//! connection also carries the state of an HTTP authentication handshake
+//! that spans requests (NTLM is connection-bound), opaque to this file.
+//!
 //! It knows nothing about SOAP, faults or the model: it serves the axum
 //! [`Router`] it is given.
 
@@ -29,9 +35,21 @@ use tower::ServiceExt;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Per-connection handle, in every request's extensions.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct ConnCtx {
     abort: Arc<Notify>,
+    /// Whether the connection is TLS.
+    pub(crate) secure: bool,
+    /// An authentication handshake under way on this connection.
+    pub(crate) handshake: Arc<Mutex<Option<Box<dyn std::any::Any + Send>>>>,
+}
+
+impl std::fmt::Debug for ConnCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnCtx")
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConnCtx {
@@ -56,6 +74,7 @@ struct Inner {
 /// A listener that can be closed and re-opened on the same address.
 pub(crate) struct Listener {
     name: &'static str,
+    tls: Option<Arc<rustls::ServerConfig>>,
     inner: Mutex<Inner>,
 }
 
@@ -75,11 +94,20 @@ impl Listener {
     pub(crate) fn new(name: &'static str) -> Self {
         Listener {
             name,
+            tls: None,
             inner: Mutex::new(Inner {
                 addr: None,
                 app: None,
                 running: None,
             }),
+        }
+    }
+
+    /// A listener that is not bound yet and will serve HTTPS with `tls`.
+    pub(crate) fn with_tls(name: &'static str, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        Listener {
+            tls,
+            ..Listener::new(name)
         }
     }
 
@@ -101,7 +129,8 @@ impl Listener {
 
     fn spawn(&self, listener: TcpListener, app: Router) -> Running {
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(self.name, listener, app, stop_rx));
+        let tls = self.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+        let task = tokio::spawn(accept_loop(self.name, listener, app, tls, stop_rx));
         Running { stop, task }
     }
 
@@ -166,6 +195,7 @@ async fn accept_loop(
     name: &'static str,
     listener: TcpListener,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) {
     let mut stopped = stop.clone();
@@ -175,7 +205,7 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::trace!(listener = name, %peer, "connection");
-                    tokio::spawn(serve_connection(stream, app.clone(), stop.clone()));
+                    tokio::spawn(serve_connection(stream, app.clone(), tls.clone(), stop.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off, go on.
@@ -193,9 +223,43 @@ async fn stopped_signal(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bool>) {
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) {
+    let Some(acceptor) = tls else {
+        return serve_io(stream, false, app, stop).await;
+    };
+    // A TLS ClientHello starts with record type 22; anything else is plain
+    // HTTP sent to an HTTPS port.
+    let mut first = [0u8; 1];
+    let is_tls = matches!(
+        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await,
+        Ok(Ok(1))
+    ) && first[0] == 0x16;
+    if !is_tls {
+        return serve_io(stream, false, app, stop).await;
+    }
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => serve_io(tls_stream, true, app, stop).await,
+        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!("TLS handshake timed out"),
+    }
+}
+
+async fn serve_io<I>(io: I, secure: bool, app: Router, mut stop: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let ctx = ConnCtx {
         abort: Arc::new(Notify::new()),
+        secure,
+        handshake: Arc::new(Mutex::new(None)),
     };
     let abort = ctx.abort.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -207,7 +271,7 @@ async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Recei
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::select! {
         res = conn => {
             if let Err(e) = res {

@@ -18,6 +18,13 @@
 //! HTTP 500, `restart` restarts recording servers (503 for its window),
 //! `token_expiry` and `stream_loss` act on the model.
 //!
+//! Security as on a real site (`auth.rs`, `idp.rs`, `tls.rs`): the
+//! identity provider (`/IDP/connect/token`, password and NTLM
+//! `windows_credentials` grants) and the OAuth login with its bearer token;
+//! HTTP Basic on the legacy `.svc` login (HTTPS only when the site has TLS);
+//! real NTLM on the windows login; optional HTTPS on the service address;
+//! account lockout in the model (`SiteConfig::lockout`).
+//!
 //! Time: model time is [`SiteClock::now`], read under the model's lock. By
 //! default model time 0 lies one pre-buffer before the site starts, so a
 //! Start right after start-up already gets its full pre-buffer of footage.
@@ -32,14 +39,17 @@
 //! must not hold protocol semantics of its own — those live in the model and
 //! in the `xprotect` codec. It logs with `tracing` and never prints.
 
+mod auth;
 mod clock;
 mod control;
 mod faults;
+mod idp;
 mod listener;
 mod soap;
 mod state;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::future::Future;
 use std::io;
@@ -61,6 +71,7 @@ pub use faults::{
     FaultRequest, SiteFaultKind,
 };
 pub use soap::{recorder_path, BODY_READ_TIMEOUT, RECORDER_INDEX_PREFIX};
+pub use tls::{TlsError, TlsIdentity};
 
 /// Default limit of a request body: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
@@ -81,6 +92,8 @@ pub struct MockSiteConfig {
     /// The clock to use; `None`: a new one whose origin lies one pre-buffer
     /// before start. Give two sites one clock to compare their footage.
     pub clock: Option<SiteClock>,
+    /// Serve the service address over HTTPS with this certificate.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl MockSiteConfig {
@@ -93,6 +106,7 @@ impl MockSiteConfig {
             seed: 0,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: None,
+            tls: None,
         }
     }
 }
@@ -159,12 +173,20 @@ impl MockSite {
             .collect();
         // Model time 0 is the clock's origin: cameras stream from there on.
         let model = SiteModel::new(cfg.site, recorders, 0);
+        let tls = match &cfg.tls {
+            Some(id) => Some(
+                id.server_config()
+                    .map_err(|e| ServerError::Config(e.to_string()))?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(state::Shared::new(
             model,
             clock,
             cfg.latency,
             cfg.seed,
             cfg.max_body_bytes,
+            tls,
         ));
         let app = Router::new()
             .fallback(soap::service)
@@ -215,9 +237,10 @@ impl MockSite {
         self.control_addr
     }
 
-    /// Base URL of the service, `http://ADDR`.
+    /// Base URL of the service, `http://ADDR`, or `https://ADDR` with TLS.
     pub fn service_url(&self) -> String {
-        format!("http://{}", self.service_addr)
+        let scheme = if self.shared.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.service_addr)
     }
 
     pub fn site_name(&self) -> &str {

@@ -32,15 +32,18 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 
 use engine::core::{DeviceId, RecorderOp};
 use xprotect::{
     decode_login_request, decode_recorder_request, encode_fault, encode_login_response,
     encode_recorder_response_as, sniff_soap_version, DecodeError, Fault, LoginEndpoint,
     LoginResult, ManualRecordingInfo, ManualRecordingResult, RecorderRequest, RecorderResponse,
-    SequenceEntry, SequenceType, SoapVersion, RECORDER_PATH, RECORDING_SEQUENCE_ID,
+    SequenceEntry, SequenceType, SoapVersion, IDP_DISCOVERY_PATH, IDP_TOKEN_PATH,
+    IDP_TOKEN_PATH_GATEWAY, RECORDER_PATH, RECORDING_SEQUENCE_ID,
 };
+
+use super::auth::{self, WindowsAuth};
+use super::idp;
 
 use super::listener::ConnCtx;
 use super::state::{canonical_device, Shared};
@@ -65,15 +68,26 @@ pub fn recorder_path(index: usize) -> String {
 enum Route {
     Login(LoginEndpoint),
     Recorder(usize),
+    IdpToken,
+    IdpDiscovery,
 }
 
 fn route(path: &str, recorders: usize) -> Option<Route> {
     let eq = |p: &str| path.eq_ignore_ascii_case(p);
-    if eq(LoginEndpoint::Basic.path()) {
-        return Some(Route::Login(LoginEndpoint::Basic));
+    for endpoint in [
+        LoginEndpoint::Basic,
+        LoginEndpoint::Windows,
+        LoginEndpoint::OAuth,
+    ] {
+        if eq(endpoint.path()) {
+            return Some(Route::Login(endpoint));
+        }
     }
-    if eq(LoginEndpoint::Windows.path()) {
-        return Some(Route::Login(LoginEndpoint::Windows));
+    if eq(IDP_TOKEN_PATH) || eq(IDP_TOKEN_PATH_GATEWAY) {
+        return Some(Route::IdpToken);
+    }
+    if eq(IDP_DISCOVERY_PATH) {
+        return Some(Route::IdpDiscovery);
     }
     if eq(RECORDER_PATH) {
         return Some(Route::Recorder(0));
@@ -184,7 +198,7 @@ pub(crate) async fn service(State(shared): State<Arc<Shared>>, req: Request) -> 
     shared.hold_if_blackholed(conn.as_ref()).await;
     shared.one_way_delay().await;
     shared.hold_if_blackholed(conn.as_ref()).await;
-    let (response, summary) = handle(&shared, req).await;
+    let (response, summary) = handle(&shared, conn.as_ref(), req).await;
     if shared.draw_lost_reply() {
         // Executed, but the reply is lost: the connection drops unanswered.
         tracing::info!(site = %shared.site_name, path = %path, op = %summary.op, "soap reply lost (injected)");
@@ -209,7 +223,7 @@ pub(crate) async fn service(State(shared): State<Arc<Shared>>, req: Request) -> 
     response
 }
 
-async fn handle(shared: &Arc<Shared>, req: Request) -> (Response, Summary) {
+async fn handle(shared: &Arc<Shared>, conn: Option<&ConnCtx>, req: Request) -> (Response, Summary) {
     let mut summary = Summary::new("-");
     let Some(route) = route(req.uri().path(), shared.recorders()) else {
         summary.outcome = "no such path".into();
@@ -221,11 +235,37 @@ async fn handle(shared: &Arc<Shared>, req: Request) -> (Response, Summary) {
             summary,
         );
     };
-    if req.method() != Method::POST {
+    if let Route::IdpDiscovery = route {
+        summary.op = "IDP discovery".into();
+        if req.method() == Method::GET {
+            summary.outcome = "ok".into();
+            let scheme = if conn.is_some_and(|c| c.secure) {
+                "https"
+            } else {
+                "http"
+            };
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+                .to_owned();
+            return (idp::discovery(&format!("{scheme}://{host}")), summary);
+        }
+    }
+    let expected = if matches!(route, Route::IdpDiscovery) {
+        "GET"
+    } else {
+        "POST"
+    };
+    if req.method() != Method::POST || matches!(route, Route::IdpDiscovery) {
         summary.outcome = "method not allowed".into();
-        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "expected POST");
+        let mut r = plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("405 Method Not Allowed: expected {expected}"),
+        );
         r.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            .insert(header::ALLOW, header::HeaderValue::from_static(expected));
         return (r, summary);
     }
     let (parts, body) = req.into_parts();
@@ -263,28 +303,29 @@ async fn handle(shared: &Arc<Shared>, req: Request) -> (Response, Summary) {
         );
     }
     match route {
-        Route::Login(endpoint) => login(shared, endpoint, &parts.headers, text, version, summary),
+        Route::Login(endpoint) => login(
+            shared,
+            conn,
+            endpoint,
+            &parts.headers,
+            text,
+            version,
+            summary,
+        ),
         Route::Recorder(index) => recorder(shared, index, text, version, summary),
+        Route::IdpToken => {
+            summary.op = "IDP token".into();
+            let (r, outcome) = idp::token(shared, conn, &parts.headers, text);
+            summary.outcome = outcome;
+            (r, summary)
+        }
+        Route::IdpDiscovery => (plain(StatusCode::NOT_FOUND, "not found"), summary),
     }
-}
-
-/// `(user, password)` of an `Authorization: Basic …` header.
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
 }
 
 fn login(
     shared: &Shared,
+    conn: Option<&ConnCtx>,
     endpoint: LoginEndpoint,
     headers: &HeaderMap,
     text: &str,
@@ -292,19 +333,26 @@ fn login(
     mut summary: Summary,
 ) -> (Response, Summary) {
     summary.op = format!("Login({endpoint:?})");
-    let authorized = basic_credentials(headers)
-        .is_some_and(|(u, p)| shared.with_model(|m, _| m.check_credentials(&u, &p)));
-    if !authorized {
-        summary.outcome = "unauthorized".into();
-        let r = (
-            StatusCode::UNAUTHORIZED,
-            [
-                (header::WWW_AUTHENTICATE, "Basic realm=\"XProtect\""),
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            ],
-            "401 Unauthorized: HTTP Basic credentials of a site user expected",
-        )
-            .into_response();
+    let authenticated = match endpoint {
+        LoginEndpoint::Basic if shared.tls && !conn.is_some_and(|c| c.secure) => {
+            // Real sites serve the legacy Basic login over HTTPS only.
+            Err(fault(
+                StatusCode::FORBIDDEN,
+                version,
+                &Fault::client(
+                    "The basic-user login requires HTTPS: the password would travel in clear text",
+                ),
+            ))
+        }
+        LoginEndpoint::Basic => auth::basic(shared, headers),
+        LoginEndpoint::Windows => match auth::windows(shared, conn, headers) {
+            WindowsAuth::Authenticated(user) => Ok(user),
+            WindowsAuth::Respond(r) => Err(r),
+        },
+        LoginEndpoint::OAuth => idp::bearer(shared, headers),
+    };
+    if let Err(r) = authenticated {
+        summary.outcome = format!("unauthorized ({})", r.status().as_u16());
         return (r, summary);
     }
     let (version, request) = match decode_login_request(text) {
@@ -317,7 +365,8 @@ fn login(
             token,
             registration_time: shared.clock.utc(now),
             time_to_live_micros: ttl / 1_000,
-            time_to_live_limited: true,
+            // Real sites answer `false` here.
+            time_to_live_limited: false,
         }
     });
     summary.outcome = if request.current_token.is_some() {
@@ -429,7 +478,9 @@ fn recorder(
                     _ => RecorderOp::Probe,
                 };
                 let outcomes = m.call_detailed(now, index, op, token, &devices)?;
-                let pairs = sent.iter().zip(outcomes);
+                // .NET writes GUIDs lower-case whatever case was sent.
+                let echoed: Vec<String> = devices.iter().map(|d| d.as_str().to_owned()).collect();
+                let pairs = echoed.iter().zip(outcomes);
                 Ok(match op {
                     RecorderOp::Probe => RecorderResponse::IsManualRecording(
                         pairs
@@ -581,26 +632,5 @@ mod tests {
         )
         .is_none());
         assert!(route("/", 1).is_none());
-    }
-
-    #[test]
-    fn basic_auth_header() {
-        let mut h = HeaderMap::new();
-        assert_eq!(basic_credentials(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            header::HeaderValue::from_static("Basic dTpwOnE="),
-        );
-        assert_eq!(basic_credentials(&h), Some(("u".into(), "p:q".into())));
-        h.insert(
-            header::AUTHORIZATION,
-            header::HeaderValue::from_static("Basic !!!"),
-        );
-        assert_eq!(basic_credentials(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            header::HeaderValue::from_static("Bearer dTpw"),
-        );
-        assert_eq!(basic_credentials(&h), None);
     }
 }

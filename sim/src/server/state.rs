@@ -81,6 +81,10 @@ pub(crate) struct Shared {
     faults: tokio::sync::Mutex<FaultTable>,
     pub(crate) service: Listener,
     recorders: usize,
+    /// Whether the site serves HTTPS (`--tls`).
+    pub(crate) tls: bool,
+    /// Random per-site suffix of bearer tokens, so they cannot be guessed.
+    pub(crate) token_secret: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -94,8 +98,15 @@ impl Shared {
         base_latency: LatencyDist,
         seed: u64,
         max_body_bytes: usize,
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     ) -> Self {
         Shared {
+            tls: tls.is_some(),
+            token_secret: format!(
+                "{:016x}{:016x}",
+                rand::random::<u64>(),
+                rand::random::<u64>()
+            ),
             site_name: model.name().to_owned(),
             recorders: model.recorders().len(),
             clock,
@@ -107,7 +118,7 @@ impl Shared {
             lost_rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x105e_7e91)),
             edge: watch::channel(EdgeState::default()).0,
             faults: tokio::sync::Mutex::new(FaultTable::default()),
-            service: Listener::new("service"),
+            service: Listener::with_tls("service", tls),
         }
     }
 

@@ -70,7 +70,7 @@ pub(super) struct Inner {
 #[derive(Clone)]
 enum TlsTrust {
     WebPki(Vec<reqwest::Certificate>),
-    Pinned(rustls::ClientConfig),
+    Pinned(Box<rustls::ClientConfig>),
 }
 
 impl TlsTrust {
@@ -88,7 +88,7 @@ impl TlsTrust {
                     builder = builder.add_root_certificate(cert.clone());
                 }
             }
-            TlsTrust::Pinned(cfg) => builder = builder.use_preconfigured_tls(cfg.clone()),
+            TlsTrust::Pinned(cfg) => builder = builder.use_preconfigured_tls(cfg.as_ref().clone()),
         }
         builder.build().map_err(|e| ClientError::Build {
             site: site.to_owned(),
@@ -114,10 +114,11 @@ impl SoapClient {
     pub fn new(site: &SiteEndpoint) -> Result<Self, ClientError> {
         let tls = match (site.tls_cert_sha256, &site.tls_ca_pem) {
             (Some(fp), _) => {
-                TlsTrust::Pinned(super::tls::pinned_config(fp).map_err(|e| ClientError::Pin {
+                let cfg = super::tls::pinned_config(fp).map_err(|e| ClientError::Pin {
                     site: site.name.clone(),
                     reason: e.to_string(),
-                })?)
+                })?;
+                TlsTrust::Pinned(Box::new(cfg))
             }
             (None, Some(pem)) => {
                 let certs =

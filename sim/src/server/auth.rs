@@ -275,7 +275,7 @@ fn authenticate(mut hs: Handshake, token: Vec<u8>) -> (String, bool) {
 
 /// HTTP Basic on a login endpoint: the user if the password is right and
 /// the account not locked; otherwise the 401 to answer.
-pub(crate) fn basic(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+pub(crate) fn basic(shared: &Shared, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let challenge = || {
         unauthorized(
             &[BASIC_CHALLENGE],
@@ -288,11 +288,11 @@ pub(crate) fn basic(shared: &Shared, headers: &HeaderMap) -> Result<String, Resp
                 Ok(()) => Ok(user),
                 Err(e) => {
                     log_refusal(shared, &user, e);
-                    Err(challenge())
+                    Err(Box::new(challenge()))
                 }
             }
         }
-        _ => Err(challenge()),
+        _ => Err(Box::new(challenge())),
     }
 }
 

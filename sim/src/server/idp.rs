@@ -120,14 +120,14 @@ pub(crate) fn discovery(base: &str) -> Response {
 /// The account a request's `Authorization: Bearer` token belongs to, or
 /// the 401 to answer (`WWW-Authenticate: Bearer`, with `invalid_token` for
 /// a token that is unknown or expired).
-pub(crate) fn bearer(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+pub(crate) fn bearer(shared: &Shared, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let token = match auth::authorization(headers) {
         Authorization::Bearer(t) => t,
         _ => {
-            return Err(auth::unauthorized(
+            return Err(Box::new(auth::unauthorized(
                 &["Bearer"],
                 "a bearer token from the identity provider is required",
-            ))
+            )))
         }
     };
     let model_token = token
@@ -136,9 +136,9 @@ pub(crate) fn bearer(shared: &Shared, headers: &HeaderMap) -> Result<String, Res
     shared
         .with_model(|m, now| m.accounts().check_access_token(now, model_token).map(str::to_owned))
         .ok_or_else(|| {
-            auth::unauthorized(
+            Box::new(auth::unauthorized(
                 &["Bearer error=\"invalid_token\", error_description=\"The access token is not valid\""],
                 "the bearer token is invalid or expired",
-            )
+            ))
         })
 }

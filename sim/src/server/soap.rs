@@ -344,12 +344,12 @@ fn login(
                 ),
             ))
         }
-        LoginEndpoint::Basic => auth::basic(shared, headers),
+        LoginEndpoint::Basic => auth::basic(shared, headers).map_err(|r| *r),
         LoginEndpoint::Windows => match auth::windows(shared, conn, headers) {
             WindowsAuth::Authenticated(user) => Ok(user),
             WindowsAuth::Respond(r) => Err(r),
         },
-        LoginEndpoint::OAuth => idp::bearer(shared, headers),
+        LoginEndpoint::OAuth => idp::bearer(shared, headers).map_err(|r| *r),
     };
     if let Err(r) = authenticated {
         summary.outcome = format!("unauthorized ({})", r.status().as_u16());

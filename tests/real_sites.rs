@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use engine::core::{
-    CameraId, CameraSpec, DeviceId, MirrorConfig, Observed, Placement, Policy, RecorderOp, Reply,
-    SiteSpec, SECS,
+    CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, RecorderOp, Reply, SiteSpec,
+    SECS,
 };
 use engine::runtime::{SiteAuth, SiteEndpoint, SiteLogin, SoapClient};
 use sim::recorder::{LockoutPolicy, SiteConfig};
@@ -405,7 +405,45 @@ async fn a_wrong_password_never_locks_the_account_and_a_fixed_file_resumes_recor
     assert!(status.sites.iter().all(|s| s.site_up));
     let stats = handle.stats().await.expect("stats");
     assert!(stats.site_problems.is_empty(), "{:?}", stats.site_problems);
-    let _ = Observed::Recording;
+    handle.shutdown().await;
+    site.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_the_site_does_not_know_is_a_camera_configuration_error() {
+    let id = TlsIdentity::self_signed().expect("a certificate");
+    let pin = pin_of(&id);
+    let site = site(Some(id), None).await;
+    let mut cfg = mirror_config();
+    // A GUID the site does not have, written the way people write them.
+    cfg.cameras[0].placements[0].device = DeviceId::new("{5F0C1D2E-0000-4000-8000-0000000000FF}");
+    let ep = endpoint(&site, SiteLogin::Idp, SiteAuth::Basic, Some(pin));
+    let handle = engine::runtime::spawn(cfg, vec![ep], 3).expect("the engine starts");
+    handle
+        .set_intent(&CameraId::new("lobby"), true)
+        .await
+        .expect("the click is taken");
+    // Probes run every 2 s; the old request back-off would retry ~15 times.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let stats = handle.stats().await.expect("stats");
+    assert_eq!(
+        stats.mirror.device_rejections, 1,
+        "asked once, then a long back-off"
+    );
+    assert!(
+        stats
+            .site_problems
+            .iter()
+            .any(|p| p.kind == "unknown_device" && p.message.contains("lobby")),
+        "{:?}",
+        stats.site_problems
+    );
+    let status = handle
+        .status(&CameraId::new("lobby"))
+        .await
+        .expect("status")
+        .expect("a known camera");
+    assert!(status.sites[0].config_error.is_some());
     handle.shutdown().await;
     site.shutdown().await;
 }

@@ -28,11 +28,14 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
                 token_ttl: site.token_ttl,
                 username: SIM_USERNAME.to_string(),
                 password: SIM_PASSWORD.to_string(),
-                lockout: None,
+                lockout: site
+                    .lockout_after
+                    .map(sim::recorder::LockoutPolicy::domain_default),
                 access_token_ttl: sim::recorder::DEFAULT_ACCESS_TOKEN_TTL,
             },
             recorders: site.recorders,
             latency: site.latency.clone(),
+            idp_login: site.idp_login,
         })
         .collect();
     let clicks = workload::clicks(s)

@@ -5,8 +5,9 @@
 //! few hundred milliseconds would lock the account out of every system that
 //! uses it (Active Directory locks after 5–10 failures in 15–30 minutes).
 //! So a rejection is reported once, and logins to that site are retried
-//! only after a long back-off: 1 minute, doubling to at most 15 minutes —
-//! at most 4 attempts in the first 15 minutes, 4 an hour after that.
+//! only after a long back-off: 1 minute, then 5, then every 15 minutes —
+//! never more than 4 attempts in any 30 minutes, under the 5 failures in
+//! 15–30 minutes that common domain policies lock an account after.
 //! Changed credentials ([`Mirror::credentials_changed`], e.g. a password
 //! file that was fixed) end the back-off at once.
 //!
@@ -19,8 +20,19 @@ use super::types::{Nanos, SiteId, SECS};
 
 /// First wait after a rejected login.
 pub const CREDENTIAL_RETRY_FIRST: Nanos = 60 * SECS;
+/// Second wait.
+pub const CREDENTIAL_RETRY_SECOND: Nanos = 5 * 60 * SECS;
 /// Longest wait between logins with rejected credentials.
 pub const CREDENTIAL_RETRY_MAX: Nanos = 15 * 60 * SECS;
+
+/// Wait after the `n`-th rejection in a row (n ≥ 1): 1, 5, then 15 minutes.
+pub(crate) fn retry_delay(n: u32) -> Nanos {
+    match n {
+        0 | 1 => CREDENTIAL_RETRY_FIRST,
+        2 => CREDENTIAL_RETRY_SECOND,
+        _ => CREDENTIAL_RETRY_MAX,
+    }
+}
 
 /// Whether a site accepts the engine's credentials.
 #[derive(Debug, Clone, Default)]
@@ -36,8 +48,7 @@ impl CredentialGate {
     fn rejected(&mut self, message: &str) -> Nanos {
         self.rejections = self.rejections.saturating_add(1);
         self.message = Some(message.to_owned());
-        let doublings = self.rejections.saturating_sub(1).min(8);
-        (CREDENTIAL_RETRY_FIRST << doublings).min(CREDENTIAL_RETRY_MAX)
+        retry_delay(self.rejections)
     }
 
     /// Records a successful login; true if the credentials were rejected before.
@@ -118,7 +129,22 @@ mod tests {
     fn back_off_starts_at_a_minute_and_caps_at_fifteen() {
         let mut g = CredentialGate::default();
         let delays: Vec<Nanos> = (0..6).map(|_| g.rejected("401") / SECS).collect();
-        assert_eq!(delays, vec![60, 120, 240, 480, 900, 900]);
+        assert_eq!(delays, vec![60, 300, 900, 900, 900, 900]);
+        // Attempts at 0, 1, 6, 21, 36, … minutes: at most 4 in any 30.
+        let mut at = vec![0];
+        for d in &delays {
+            at.push(at.last().copied().unwrap_or(0) + d);
+        }
+        for &start in &at {
+            let within = at
+                .iter()
+                .filter(|&&t| t >= start && t < start + 1800)
+                .count();
+            assert!(
+                within <= 4,
+                "{within} attempts in 30 minutes from {start} s"
+            );
+        }
         assert!(g.is_rejected());
         assert!(g.accepted());
         assert!(!g.accepted());

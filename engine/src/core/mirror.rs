@@ -38,6 +38,8 @@ pub struct MirrorStats {
     pub sites_recovered: u64,
     /// Logins whose credentials a site rejected.
     pub credential_rejections: u64,
+    /// Start/Stop answers with a non-zero `ResultCode` for a device.
+    pub device_rejections: u64,
 }
 
 /// What a request in flight was for.
@@ -268,6 +270,10 @@ impl Mirror {
                         observed: p.observed,
                         pending: p.inflight.is_some(),
                         site_up: self.sites[s].up,
+                        config_error: (p.device_rejections > 0).then(|| {
+                            "the site refuses this device (non-zero ResultCode); check its GUID"
+                                .to_owned()
+                        }),
                     }
                 })
                 .collect(),

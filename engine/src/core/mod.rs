@@ -14,6 +14,7 @@
 
 mod backoff;
 mod credentials;
+mod device_errors;
 mod dispatch;
 mod handover;
 mod mirror;
@@ -24,7 +25,7 @@ mod site;
 mod timers;
 pub mod types;
 
-pub use credentials::{CREDENTIAL_RETRY_FIRST, CREDENTIAL_RETRY_MAX};
+pub use credentials::{CREDENTIAL_RETRY_FIRST, CREDENTIAL_RETRY_MAX, CREDENTIAL_RETRY_SECOND};
 pub use mirror::{Mirror, MirrorStats, UnknownCamera};
 #[doc(hidden)]
 pub use sabotage::Sabotage;

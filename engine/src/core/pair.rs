@@ -56,6 +56,9 @@ pub(crate) struct Pair {
     /// The overtaken Stop answered while the Start was in flight: the
     /// Start's success does not prove the recorder records.
     pub start_in_doubt: bool,
+    /// Answers in a row with a non-zero `ResultCode` for this device (see
+    /// `device_errors.rs`).
+    pub device_rejections: u32,
 }
 
 impl Pair {
@@ -76,6 +79,7 @@ impl Pair {
             handover: None,
             overtaken_stop: None,
             start_in_doubt: false,
+            device_rejections: 0,
         }
     }
 

@@ -92,9 +92,10 @@ impl Mirror {
                         continue;
                     }
                     if r.ok {
+                        self.pairs[p].device_rejections = 0;
                         self.on_op_success(now, p, op, inflight.sent_at);
                     } else {
-                        self.on_op_failure(now, p, &mut delay);
+                        self.on_device_rejected(now, p);
                     }
                 }
                 for (idx, &p) in pairs.iter().enumerate() {

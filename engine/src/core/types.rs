@@ -323,6 +323,10 @@ pub struct SiteCameraStatus {
     /// Whether a request for this camera is in flight on this site.
     pub pending: bool,
     pub site_up: bool,
+    /// Why this camera cannot record on this site until its configuration
+    /// is fixed (the site refuses the device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_error: Option<String>,
 }
 
 /// The engine's view of one camera.

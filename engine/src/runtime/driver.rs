@@ -373,6 +373,15 @@ impl Loop {
                 message: message.to_owned(),
             })
             .collect();
+        for (camera, site, device) in self.mirror.device_problems() {
+            out.push(SiteProblem {
+                site: site.to_owned(),
+                kind: "unknown_device",
+                message: format!(
+                    "camera `{camera}`: the site refuses device {device} (non-zero ResultCode)"
+                ),
+            });
+        }
         for c in &self.clients {
             if let Some(why) = c.tls_problem() {
                 out.push(SiteProblem {

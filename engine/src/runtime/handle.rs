@@ -37,7 +37,7 @@ pub struct RuntimeStats {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SiteProblem {
     pub site: String,
-    /// `credentials_rejected` or `untrusted_certificate`.
+    /// `credentials_rejected`, `untrusted_certificate` or `unknown_device`.
     pub kind: &'static str,
     /// What the site said, or what is wrong with its certificate.
     pub message: String,

@@ -122,6 +122,18 @@ pub fn run_real(
     scenario: &Scenario,
     engine_binary: Option<&Path>,
 ) -> Result<RealOutcome, RealError> {
+    if scenario
+        .faults
+        .iter()
+        .any(|f| matches!(f.kind, FaultKind::WrongPassword))
+    {
+        return Err(RealError::VirtualOnly(
+            scenario.name.clone(),
+            "`wrong_password` faults run in virtual time only (tests/real_sites.rs proves the \
+             same over real sockets)"
+                .into(),
+        ));
+    }
     if let Some(reason) = &scenario.virtual_only {
         return Err(RealError::VirtualOnly(
             scenario.name.clone(),
@@ -312,6 +324,8 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
                     FaultKind::LostReplies { rate } => SiteFaultKind::LostReplies { rate: *rate },
                     FaultKind::Restart => SiteFaultKind::Restart,
                     FaultKind::TokenExpiry => SiteFaultKind::TokenExpiry,
+                    // Refused before the run starts (see above).
+                    FaultKind::WrongPassword => continue,
                     FaultKind::StreamLoss { camera } => SiteFaultKind::StreamLoss {
                         device: device_id(f.site.unwrap_or(0), *camera),
                     },

@@ -74,6 +74,14 @@ pub struct SiteDef {
     pub start_extends_timer: bool,
     /// Login token lifetime, > 0 (default 4 h).
     pub token_ttl: Nanos,
+    /// `login = "idp"`: the engine logs in through the identity provider
+    /// (default `"soap"`, the legacy SOAP Login).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub idp_login: bool,
+    /// The site's domain locks an account after this many failed logins
+    /// in 15 minutes, for 15 minutes (default: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lockout_after: Option<u32>,
 }
 
 /// One explicit session: a start click and, optionally, a stop click.

@@ -64,6 +64,8 @@ pub struct RawSite {
     pub recorders: Option<Spanned<u64>>,
     pub start_extends_timer: Option<bool>,
     pub token_ttl: Option<Spanned<Dur>>,
+    pub login: Option<Spanned<String>>,
+    pub lockout_after: Option<Spanned<u64>>,
 }
 
 /// A distribution table: `{ dist = "lognormal", median = "15ms", p99 = "80ms" }`.

@@ -467,6 +467,31 @@ fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {
         Some(t) => t.get_ref().0,
         None => DEFAULT_TOKEN_TTL,
     };
+    let idp_login = match &s.login {
+        None => false,
+        Some(l) => match l.get_ref().as_str() {
+            "idp" => true,
+            "soap" => false,
+            other => {
+                return Err(cx.err(
+                    l.span(),
+                    format!("`login = \"{other}\"`; expected \"idp\" or \"soap\""),
+                ))
+            }
+        },
+    };
+    let lockout_after = match &s.lockout_after {
+        None => None,
+        Some(n) => match u32::try_from(*n.get_ref()) {
+            Ok(v) if v >= 1 => Some(v),
+            _ => {
+                return Err(cx.err(
+                    n.span(),
+                    "`lockout_after` must be a number of failed logins from 1 to 4294967295",
+                ))
+            }
+        },
+    };
     Ok(SiteDef {
         name,
         latency,
@@ -475,6 +500,8 @@ fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {
         recorders,
         start_extends_timer: s.start_extends_timer.unwrap_or(false),
         token_ttl,
+        idp_login,
+        lockout_after,
     })
 }
 
@@ -732,6 +759,7 @@ fn rules(kind: &str) -> Option<KindRules> {
             ..base
         },
         "token_expiry" => KindRules { for_: None, ..base },
+        "wrong_password" => base,
         "engine_crash" => KindRules {
             site: false,
             ..base
@@ -757,6 +785,7 @@ fn fault(
                 "unknown fault kind `{kind_name}`; expected one of {}",
                 FaultKind::NAMES
                     .iter()
+                    .chain(&["wrong_password"])
                     .map(|k| format!("`{k}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -844,6 +873,7 @@ fn fault(
         "hang" => FaultKind::Hang,
         "restart" => FaultKind::Restart,
         "token_expiry" => FaultKind::TokenExpiry,
+        "wrong_password" => FaultKind::WrongPassword,
         "engine_crash" => FaultKind::EngineCrash,
         "slow" => match &f.latency {
             Some(l) => FaultKind::Slow(dist(l, cx)?),

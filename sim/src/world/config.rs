@@ -17,6 +17,10 @@ pub struct SiteSetup {
     pub recorders: usize,
     /// One-way latency of a request and, drawn again, of its reply.
     pub latency: LatencyDist,
+    /// The engine logs in through the identity provider (`login = "idp"`):
+    /// one more round trip per login, and a token lifetime of
+    /// min(`TimeToLive`, the bearer's `expires_in`).
+    pub idp_login: bool,
 }
 
 /// A user click: `recording = true` is Start Record.
@@ -53,6 +57,11 @@ pub enum FaultKind {
     TokenExpiry,
     /// The engine process dies and restarts from its journal after the window.
     EngineCrash,
+    /// The engine's password for the site is wrong during the window; at
+    /// its end the operator fixes the password file (the engine is told,
+    /// as the runtime notices a changed file). Not in [`FaultKind::NAMES`]:
+    /// written scenarios only, the explorer does not draw it.
+    WrongPassword,
 }
 
 impl FaultKind {
@@ -83,6 +92,7 @@ impl FaultKind {
             FaultKind::StreamLoss { .. } => "stream_loss",
             FaultKind::TokenExpiry => "token_expiry",
             FaultKind::EngineCrash => "engine_crash",
+            FaultKind::WrongPassword => "wrong_password",
         }
     }
 }

@@ -24,6 +24,8 @@ pub(crate) struct Link {
     pub partition: u32,
     pub hang: u32,
     pub restarting: u32,
+    /// Active `wrong_password` faults.
+    pub wrong_password: u32,
     /// Active `slow` faults by fault index; the latest started wins.
     slow: Vec<(usize, LatencyDist)>,
     /// Active `errors` faults by fault index; the highest rate wins.
@@ -43,6 +45,7 @@ impl Link {
             partition: 0,
             hang: 0,
             restarting: 0,
+            wrong_password: 0,
             slow: Vec::new(),
             errors: Vec::new(),
             lost: Vec::new(),

@@ -414,10 +414,38 @@ impl World {
             return;
         } else {
             let model = &mut self.sites[site];
+            let idp = self.cfg.sites[site].idp_login;
+            let wrong_password = self.links[site].wrong_password > 0;
             Ok(match call {
                 Call::Login { current } => {
-                    let (token, ttl) = model.login(self.now, current.as_deref());
-                    Reply::LoggedIn { token, ttl }
+                    // The engine logs in with its configured credentials;
+                    // the site checks them (and counts failures toward
+                    // lockout) on every login, as a real one does.
+                    let cfg = model.config();
+                    let (user, right) = (cfg.username.clone(), cfg.password.clone());
+                    let password = if wrong_password {
+                        format!("{right}-typo")
+                    } else {
+                        right
+                    };
+                    match model.check_credentials(self.now, &user, &password) {
+                        Err(e) => Reply::CredentialsRejected {
+                            message: if idp {
+                                format!("identity provider: invalid_grant ({e})")
+                            } else {
+                                format!("user name or password refused (401): {e}")
+                            },
+                        },
+                        Ok(()) => {
+                            let (token, ttl) = model.login(self.now, current.as_deref());
+                            let ttl = if idp {
+                                ttl.min(model.config().access_token_ttl)
+                            } else {
+                                ttl
+                            };
+                            Reply::LoggedIn { token, ttl }
+                        }
+                    }
                 }
                 Call::Op {
                     recorder,
@@ -426,6 +454,16 @@ impl World {
                     token,
                 } => model.call(self.now, recorder, op, &token, &devices),
             })
+        };
+        // A login through the identity provider is one more round trip
+        // (token request, then the OAuth login).
+        let idp_trip = match &reply {
+            Ok(Reply::LoggedIn { .. } | Reply::CredentialsRejected { .. })
+                if self.cfg.sites[site].idp_login =>
+            {
+                self.links[site].one_way() + self.links[site].one_way()
+            }
+            _ => 0,
         };
         if reply.is_ok() {
             let site_name = self.cfg.sites[site].model.name.clone();
@@ -440,7 +478,7 @@ impl World {
                 return;
             }
         }
-        let at = self.now + self.links[site].one_way();
+        let at = self.now + idp_trip + self.links[site].one_way();
         self.queue.push(
             at,
             Event::Deliver {
@@ -469,6 +507,21 @@ impl World {
                     _ => None,
                 },
             });
+        }
+        if let (FaultKind::WrongPassword, Some(s)) = (&fault.kind, fault.site) {
+            if starting {
+                self.links[s].wrong_password += 1;
+            } else {
+                self.links[s].wrong_password -= 1;
+                if self.links[s].wrong_password == 0 {
+                    // The operator fixed the password file: the runtime
+                    // notices the change and tells the engine.
+                    if let Some(engine) = self.engine.as_mut() {
+                        engine.credentials_changed(now, s);
+                    }
+                }
+            }
+            return;
         }
         if matches!(fault.kind, FaultKind::EngineCrash) {
             if starting {
@@ -523,7 +576,9 @@ impl World {
                 model.set_stream_lost(now, &device_id(s, *camera), lost);
             }
             (FaultKind::TokenExpiry, true) => model.invalidate_tokens(),
-            (FaultKind::TokenExpiry, false) | (FaultKind::EngineCrash, _) => {}
+            (FaultKind::TokenExpiry, false)
+            | (FaultKind::EngineCrash, _)
+            | (FaultKind::WrongPassword, _) => {}
         }
     }
 

@@ -10,6 +10,7 @@ use crate::recorder::SiteConfig;
 
 fn site(name: &str, latency_ms: u64) -> SiteSetup {
     SiteSetup {
+        idp_login: false,
         model: SiteConfig::new(name, "dualrec", "secret"),
         recorders: 1,
         latency: LatencyDist::Fixed(latency_ms * MILLIS),

@@ -22,6 +22,14 @@ fn delay(n: u32) -> Nanos {
 impl Mirror {
     /// The site answered a non-zero `ResultCode` for pair `p`'s device.
     pub(super) fn on_device_rejected(&mut self, now: Nanos, p: usize) {
+        // Mid-hand-over the recorder just accepted this device's Stop: the
+        // device exists, the refusal is transient, and the Start must be
+        // retried inside the pre-buffer (see `handover.rs`).
+        if self.pairs[p].handover.is_some() {
+            let mut delay = None;
+            self.on_op_failure(now, p, &mut delay);
+            return;
+        }
         let site = p % self.nsites;
         let camera = p / self.nsites;
         let pair = &mut self.pairs[p];

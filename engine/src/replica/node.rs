@@ -474,6 +474,7 @@ impl Loop {
                     mirror: MirrorStats::default(),
                     sites_up: self.sites.iter().map(|s| (s.clone(), false)).collect(),
                     inflight: 0,
+                    site_problems: Vec::new(),
                 });
             }
             EngineRequest::Restore { answer, .. } => {

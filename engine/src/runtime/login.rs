@@ -1,5 +1,5 @@
 //! Logging in to a site, the ways XProtect 2023–2025 sites take it
-//! (XPROTECT.md §1 and §5):
+//! (see `docs/site-config.md` and `docs/mock-site.md`):
 //!
 //! - `login = "idp"` (default): a bearer token from the identity provider
 //!   (`POST /IDP/connect/token`; password grant for basic users, NTLM

@@ -3,7 +3,7 @@
 //! discovery document, and [`bearer`], the check every bearer-protected
 //! endpoint uses (the OAuth SOAP login; the configuration REST API).
 //!
-//! Grants as XPROTECT.md §5 states them: `password` (user name and password
+//! Grants as real sites take them (`docs/mock-site.md`): `password` (user name and password
 //! in the form) and `windows_credentials` (NTLM on the request, see
 //! `auth.rs`), `client_id=GrantValidatorClient`. Answers are JSON; a wrong
 //! password or a locked account answers 400 `invalid_grant`, a malformed
@@ -40,6 +40,21 @@ fn json(status: StatusCode, body: String) -> Response {
 
 fn oauth_error(e: &OAuthError) -> Response {
     json(StatusCode::BAD_REQUEST, encode_oauth_error(e))
+}
+
+/// 405 on an identity-provider path, as an OAuth JSON error like its other
+/// answers, with `Allow: expected`.
+pub(crate) fn method_not_allowed(expected: &'static str) -> Response {
+    let mut r = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        encode_oauth_error(&OAuthError::new(
+            "invalid_request",
+            format!("method not allowed: expected {expected}"),
+        )),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(expected));
+    r
 }
 
 /// `POST …/connect/token`; returns the answer and a log outcome.

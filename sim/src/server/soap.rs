@@ -19,7 +19,10 @@
 //! `errors`); 400 malformed XML or a request that does not decode (with a
 //! SOAP client fault); 413 body over the limit; 408 body not received within
 //! [`BODY_READ_TIMEOUT`]; 503 recording server restarting (`restart` with a
-//! duration); 404 unknown path or recorder index; 405 not POST.
+//! duration); 404 unknown path or recorder index and 405 not POST, both with
+//! a SOAP client fault saying what was expected (in the SOAP version the
+//! request's `Content-Type` announces) — on the identity provider's paths an
+//! OAuth JSON error instead, in the shape its other errors have.
 //!
 //! Every request first meets the network edge (`hang`/`partition` hold it,
 //! latency delays it and its reply, `errors` may answer it), then the model.
@@ -115,13 +118,18 @@ fn fault(status: StatusCode, version: SoapVersion, f: &Fault) -> Response {
     soap(status, version, encode_fault(version, f))
 }
 
-fn plain(status: StatusCode, text: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text.to_owned(),
-    )
-        .into_response()
+/// The SOAP version a request's `Content-Type` announces (1.2 is
+/// `application/soap+xml`), for answers given before the body is read.
+fn announced_version(headers: &HeaderMap) -> SoapVersion {
+    let soap12 = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("application/soap+xml"));
+    if soap12 {
+        SoapVersion::V12
+    } else {
+        SoapVersion::V11
+    }
 }
 
 /// What a request was, for the log line.
@@ -227,45 +235,54 @@ async fn handle(shared: &Arc<Shared>, conn: Option<&ConnCtx>, req: Request) -> (
     let mut summary = Summary::new("-");
     let Some(route) = route(req.uri().path(), shared.recorders()) else {
         summary.outcome = "no such path".into();
+        let path: String = req.uri().path().chars().take(200).collect();
         return (
-            plain(
+            fault(
                 StatusCode::NOT_FOUND,
-                "no such endpoint: expected a Login or RecorderCommandService path",
+                announced_version(req.headers()),
+                &Fault::client(format!(
+                    "No such endpoint {path}: expected a Login, identity-provider or \
+                     RecorderCommandService path"
+                )),
             ),
             summary,
         );
     };
     if let Route::IdpDiscovery = route {
         summary.op = "IDP discovery".into();
-        if req.method() == Method::GET {
-            summary.outcome = "ok".into();
-            let scheme = if conn.is_some_and(|c| c.secure) {
-                "https"
-            } else {
-                "http"
-            };
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost")
-                .to_owned();
-            return (idp::discovery(&format!("{scheme}://{host}")), summary);
+        if req.method() != Method::GET {
+            summary.outcome = "method not allowed".into();
+            return (idp::method_not_allowed("GET"), summary);
         }
+        summary.outcome = "ok".into();
+        let scheme = if conn.is_some_and(|c| c.secure) {
+            "https"
+        } else {
+            "http"
+        };
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_owned();
+        return (idp::discovery(&format!("{scheme}://{host}")), summary);
     }
-    let expected = if matches!(route, Route::IdpDiscovery) {
-        "GET"
-    } else {
-        "POST"
-    };
-    if req.method() != Method::POST || matches!(route, Route::IdpDiscovery) {
+    if req.method() != Method::POST {
         summary.outcome = "method not allowed".into();
-        let mut r = plain(
+        if let Route::IdpToken = route {
+            return (idp::method_not_allowed("POST"), summary);
+        }
+        let mut r = fault(
             StatusCode::METHOD_NOT_ALLOWED,
-            &format!("405 Method Not Allowed: expected {expected}"),
+            announced_version(req.headers()),
+            &Fault::client(format!(
+                "Method {} is not allowed on this endpoint: expected POST",
+                req.method()
+            )),
         );
         r.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(expected));
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return (r, summary);
     }
     let (parts, body) = req.into_parts();
@@ -319,7 +336,8 @@ async fn handle(shared: &Arc<Shared>, conn: Option<&ConnCtx>, req: Request) -> (
             summary.outcome = outcome;
             (r, summary)
         }
-        Route::IdpDiscovery => (plain(StatusCode::NOT_FOUND, "not found"), summary),
+        // Answered (or refused) above: the discovery document is GET only.
+        Route::IdpDiscovery => (idp::method_not_allowed("GET"), summary),
     }
 }
 
@@ -440,9 +458,10 @@ fn call_error(e: &CallError, version: SoapVersion) -> (Response, String) {
             ),
             "unknown device".into(),
         ),
-        CallError::UnknownRecorder { .. } => {
-            (plain(StatusCode::NOT_FOUND, &e.to_string()), e.to_string())
-        }
+        CallError::UnknownRecorder { .. } => (
+            fault(StatusCode::NOT_FOUND, version, &Fault::client(e.to_string())),
+            e.to_string(),
+        ),
     }
 }
 

@@ -476,6 +476,11 @@ async fn several_recording_servers() {
     assert_eq!(site.is_recording(&DeviceId::new(D3)), Some(true));
     let r = must(soap_at(&site, &recorder_path(2), "<x/>").await).await;
     assert_eq!(r.status, 404);
+    assert!(
+        r.fault().string.contains("No such endpoint"),
+        "{}",
+        r.body
+    );
     site.shutdown().await;
 }
 
@@ -557,10 +562,26 @@ async fn bad_requests_are_answered_not_crashed_on() {
     bin.extend_from_slice(&[0xff, 0xfe, 0x00]);
     let r = must(raw(addr, &bin).await).await;
     assert_eq!(r.status, 400);
+    // 404 and 405 say why, in the shape of the endpoint's other errors: a
+    // SOAP client fault, or an OAuth JSON error on the identity provider.
     let r = must(http(addr, "GET", RECORDER_PATH, &[], "").await).await;
     assert_eq!((r.status, r.header("Allow")), (405, Some("POST")));
+    let f = r.fault();
+    assert_eq!(f.code, "soap:Client");
+    assert!(f.string.contains("expected POST"), "{}", r.body);
     let r = must(http(addr, "POST", "/nope", &[], "").await).await;
     assert_eq!(r.status, 404);
+    let f = r.fault();
+    assert_eq!(f.code, "soap:Client");
+    assert!(f.string.contains("/nope"), "{}", r.body);
+    let r = must(http(addr, "GET", "/IDP/connect/token", &[], "").await).await;
+    assert_eq!((r.status, r.header("Allow")), (405, Some("POST")));
+    let v: Value = serde_json::from_str(&r.body).expect("an OAuth JSON error");
+    assert_eq!(v["error"], "invalid_request", "{}", r.body);
+    let r = must(http(addr, "POST", "/IDP/.well-known/openid-configuration", &[], "").await).await;
+    assert_eq!((r.status, r.header("Allow")), (405, Some("GET")));
+    let v: Value = serde_json::from_str(&r.body).expect("an OAuth JSON error");
+    assert_eq!(v["error"], "invalid_request", "{}", r.body);
     let r = must(raw(addr, b"garbage\r\n\r\n").await).await;
     assert_eq!(r.status, 400);
     // Still serving.

@@ -139,6 +139,12 @@ impl SiteTracker {
                         fail(classify(e), format!("{what}: {e}"));
                         return;
                     }
+                    Outcome::CredentialsRejected => fail(
+                        Problem::Auth,
+                        "login refused by the site: wrong user name or password (a configuration \
+                         error; retried after 1 and 5 minutes, then every 15)"
+                            .into(),
+                    ),
                     Outcome::Fault { .. } if login => fail(
                         Problem::Auth,
                         "login refused by the site (SOAP fault): check the user name and password"

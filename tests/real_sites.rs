@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use engine::core::{
     CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, RecorderOp, Reply, SiteSpec,
-    SECS,
+    TransportError, SECS,
 };
 use engine::runtime::{SiteAuth, SiteEndpoint, SiteLogin, SoapClient};
 use sim::recorder::{LockoutPolicy, SiteConfig};
@@ -150,9 +150,11 @@ async fn an_unpinned_self_signed_certificate_is_named_and_the_site_unreachable()
     // Trusting the web PKI only.
     let client =
         SoapClient::new(&endpoint(&site, SiteLogin::Idp, SiteAuth::Basic, None)).expect("a client");
-    assert_eq!(
-        client.login(None).await,
-        Err(engine::core::TransportError::Refused)
+    // A failed connection like a site that is down, but saying why.
+    let refused = client.login(None).await;
+    assert!(
+        matches!(&refused, Err(TransportError::Malformed(m)) if m.starts_with("TLS certificate rejected")),
+        "{refused:?}"
     );
     let why = client
         .tls_problem()
@@ -167,9 +169,10 @@ async fn an_unpinned_self_signed_certificate_is_named_and_the_site_unreachable()
         Some(other),
     ))
     .expect("a client");
-    assert_eq!(
-        client.login(None).await,
-        Err(engine::core::TransportError::Refused)
+    let refused = client.login(None).await;
+    assert!(
+        matches!(&refused, Err(TransportError::Malformed(m)) if m.contains("tls_cert_sha256")),
+        "{refused:?}"
     );
     assert!(client
         .tls_problem()

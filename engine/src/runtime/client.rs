@@ -165,6 +165,12 @@ impl SoapClient {
             .map_err(|e| TransportError::Malformed(e.to_string()))
     }
 
+    /// The site's pooled HTTP client, with the site's TLS trust (pinned
+    /// certificate or extra CAs), for a diagnostic client's own calls.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// Why the site's TLS certificate is not trusted, if the last attempt
     /// to connect failed for that.
     pub fn tls_problem(&self) -> Option<String> {

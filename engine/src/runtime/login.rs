@@ -16,13 +16,15 @@
 //! minutes, so an account is never locked out. The password is read again
 //! from its file before each fresh login (hot reload).
 
+use std::time::{Duration, Instant, SystemTime};
+
 use base64::Engine as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE};
 
 use xprotect::idp::FORM_CONTENT_TYPE;
 use xprotect::{
     decode_login_response, decode_token_response, encode_login_request, encode_token_request,
-    AccessToken, LoginEndpoint, LoginRequest, TokenRequest, NIL_GUID,
+    AccessToken, LoginEndpoint, LoginRequest, LoginResult, TokenRequest, NIL_GUID,
 };
 
 use super::client::{classify, fault_reply, undecodable, SoapClient};
@@ -39,11 +41,46 @@ fn rejected(message: impl Into<String>) -> Reply {
     }
 }
 
+/// A successful login as a diagnostic client (the acceptance run) sees it:
+/// the site's `LoginResult` and the timing of the final SOAP `Login`
+/// exchange (after any identity-provider or NTLM round trips), for clock
+/// offsets.
+#[derive(Debug, Clone)]
+pub struct LoginExchange {
+    pub result: LoginResult,
+    /// The token's lifetime as the engine uses it: min(`TimeToLive`,
+    /// the identity provider's `expires_in`).
+    pub ttl: Nanos,
+    /// Wall clock when the final SOAP `Login` was sent and answered.
+    pub sent: SystemTime,
+    pub received: SystemTime,
+    /// Its round trip.
+    pub elapsed: Duration,
+    /// Its answer's HTTP `Date` header, as sent.
+    pub date_header: Option<String>,
+}
+
 impl SoapClient {
     /// Logs in (renewing `current_token` if given). Answers
     /// [`Reply::LoggedIn`] (lifetime in nanoseconds), [`Reply::Fault`] or
     /// [`Reply::CredentialsRejected`].
     pub async fn login(&self, current_token: Option<&str>) -> Result<Reply, TransportError> {
+        Ok(match self.login_exchange(current_token).await? {
+            Ok(x) => Reply::LoggedIn {
+                token: x.result.token,
+                ttl: x.ttl,
+            },
+            Err(reply) => reply,
+        })
+    }
+
+    /// Logs in like [`SoapClient::login`], answering the whole
+    /// [`LoginExchange`] on success and the engine's [`Reply`]
+    /// ([`Reply::Fault`], [`Reply::CredentialsRejected`]) otherwise.
+    pub async fn login_exchange(
+        &self,
+        current_token: Option<&str>,
+    ) -> Result<Result<LoginExchange, Reply>, TransportError> {
         let password = self.current_password();
         let ep = &self.inner().endpoint;
         let user = ep.username.as_str();
@@ -53,7 +90,7 @@ impl SoapClient {
             SiteLogin::Idp => {
                 let access = match self.idp_token(user, &password).await? {
                     Ok(a) => a,
-                    Err(reply) => return Ok(reply),
+                    Err(reply) => return Ok(Err(reply)),
                 };
                 let bearer = access.access_token.clone();
                 (
@@ -67,21 +104,20 @@ impl SoapClient {
                 SiteAuth::Windows => (Auth::Ntlm, LoginEndpoint::Windows, None),
             },
         };
-        let reply = self
+        let answer = self
             .soap_login(endpoint, request_for, user, &password, current_token)
             .await?;
-        Ok(match reply {
-            Reply::LoggedIn { token, ttl } => {
-                let ttl = match expires_in {
-                    Some(s) => ttl.min(s.saturating_mul(SECS)),
-                    None => ttl,
-                };
-                Reply::LoggedIn { token, ttl }
+        Ok(match answer {
+            Ok(mut x) => {
+                if let Some(s) = expires_in {
+                    x.ttl = x.ttl.min(s.saturating_mul(SECS));
+                }
+                Ok(x)
             }
-            Reply::Fault(f) if f.token_invalid && current_token.is_none() => {
-                rejected(format!("the site refused a fresh login: {}", f.message))
-            }
-            other => other,
+            Err(Reply::Fault(f)) if f.token_invalid && current_token.is_none() => Err(rejected(
+                format!("the site refused a fresh login: {}", f.message),
+            )),
+            Err(other) => Err(other),
         })
     }
 
@@ -142,7 +178,7 @@ impl SoapClient {
         };
         let response = if windows {
             match self.ntlm_send(build, user, password).await? {
-                Ok(r) => r,
+                Ok((r, _, _)) => r,
                 Err(reply) => return Ok(Err(reply)),
             }
         } else {
@@ -183,7 +219,7 @@ impl SoapClient {
         user: &str,
         password: &str,
         current_token: Option<&str>,
-    ) -> Result<Reply, TransportError> {
+    ) -> Step<LoginExchange> {
         let inner = self.inner();
         let version = endpoint.soap_version();
         let body = encode_login_request(
@@ -209,29 +245,42 @@ impl SoapClient {
                 Auth::Ntlm => r,
             }
         };
-        let response = match auth {
+        let (response, sent, t0) = match auth {
             Auth::Ntlm => match self.ntlm_send(build, user, password).await? {
-                Ok(r) => r,
-                Err(reply) => return Ok(reply),
+                Ok(timed) => timed,
+                Err(reply) => return Ok(Err(reply)),
             },
-            _ => self.send(build(&inner.http)).await?,
+            _ => {
+                let (sent, t0) = (SystemTime::now(), Instant::now());
+                (self.send(build(&inner.http)).await?, sent, t0)
+            }
         };
         let status = response.status();
+        let date_header = response
+            .headers()
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let site = &inner.site;
         let text = response.text().await.map_err(|e| classify(site, &e))?;
+        let (received, elapsed) = (SystemTime::now(), t0.elapsed());
         if status.as_u16() == 401 {
-            return Ok(rejected(match endpoint {
+            return Ok(Err(rejected(match endpoint {
                 LoginEndpoint::OAuth => "the OAuth login refused a fresh bearer token (401)",
                 LoginEndpoint::Windows => "Windows authentication (NTLM) failed (401)",
                 LoginEndpoint::Basic => "user name or password refused (401)",
-            }));
+            })));
         }
         match decode_login_response(&text) {
-            Ok(Ok(result)) if status.is_success() => Ok(Reply::LoggedIn {
-                token: result.token,
+            Ok(Ok(result)) if status.is_success() => Ok(Ok(LoginExchange {
                 ttl: result.time_to_live_micros.saturating_mul(MICROS) as Nanos,
-            }),
-            Ok(Err(fault)) => Ok(fault_reply(site, fault)),
+                result,
+                sent,
+                received,
+                elapsed,
+                date_header,
+            })),
+            Ok(Err(fault)) => Ok(Err(fault_reply(site, fault))),
             Ok(Ok(_)) => Err(TransportError::Http(status.as_u16())),
             Err(e) if status.is_success() => Err(undecodable(site, status.as_u16(), &text, e)),
             Err(_) => Err(TransportError::Http(status.as_u16())),
@@ -240,13 +289,14 @@ impl SoapClient {
 
     /// Sends a request with NTLM authentication: NEGOTIATE, the server's
     /// CHALLENGE in a 401, AUTHENTICATE — all on one connection.
-    /// Returns the final response (401 there means refused credentials).
+    /// Returns the final response (401 there means refused credentials)
+    /// with the wall clock and instant its request was sent at.
     async fn ntlm_send(
         &self,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         user: &str,
         password: &str,
-    ) -> Step<reqwest::Response> {
+    ) -> Step<(reqwest::Response, SystemTime, Instant)> {
         let client = self.one_connection_client()?;
         let host = reqwest::Url::parse(&self.inner().endpoint.management_url)
             .ok()
@@ -264,11 +314,12 @@ impl SoapClient {
         let negotiate = ntlm
             .negotiate()
             .map_err(|e| TransportError::Malformed(e.to_string()))?;
+        let (sent, t0) = (SystemTime::now(), Instant::now());
         let first = self
             .send(build(&client).header(AUTHORIZATION, format!("NTLM {}", b64(&negotiate))))
             .await?;
         if first.status().as_u16() != 401 {
-            return Ok(Ok(first));
+            return Ok(Ok((first, sent, t0)));
         }
         let Some(challenge) = challenge_token(first.headers()) else {
             return Ok(Err(rejected(
@@ -280,10 +331,11 @@ impl SoapClient {
         let authenticate = ntlm
             .authenticate(challenge)
             .map_err(|e| TransportError::Malformed(e.to_string()))?;
+        let (sent, t0) = (SystemTime::now(), Instant::now());
         let second = self
             .send(build(&client).header(AUTHORIZATION, format!("NTLM {}", b64(&authenticate))))
             .await?;
-        Ok(Ok(second))
+        Ok(Ok((second, sent, t0)))
     }
 }
 

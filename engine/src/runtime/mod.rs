@@ -25,6 +25,7 @@ pub use events::{Outcome, RequestKind, RuntimeEvent};
 #[doc(hidden)]
 pub use handle::Request as EngineRequest;
 pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats, SiteProblem};
+pub use login::LoginExchange;
 pub use ntlm::{NtlmClient, NtlmError};
 pub use tls::{fingerprint_hex, parse_fingerprint};
 

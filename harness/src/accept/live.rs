@@ -3,33 +3,38 @@
 //! and any RecorderCommandService operation (IsManualRecording,
 //! SequencesGetTypes, SequencesGet, and Stop for the Ctrl-C clean-up).
 //!
-//! The engine's [`engine::runtime::SoapClient`] carries only what the engine
-//! needs; acceptance also reads footage and clocks, so it speaks the same
-//! `xprotect` codec over its own `reqwest` client. Never logs passwords or
-//! tokens.
+//! Logging in is the engine's own ([`SoapClient::login_exchange`]): the
+//! same identity-provider, OAuth, NTLM and legacy SOAP logins and the same
+//! TLS trust (pinned certificate, extra CAs) as `dualrec engine`, so
+//! acceptance proves the engine's way in. Acceptance also reads footage
+//! and clocks, which the engine never asks for, so recorder calls go
+//! through the same `xprotect` codec over the client's HTTP connection
+//! pool. Never logs passwords or tokens.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use engine::runtime::SiteEndpoint;
+use engine::core::{Reply, TransportError};
+use engine::runtime::{SiteEndpoint, SoapClient};
 use xprotect::{
-    decode_fault, decode_login_response, decode_recorder_response, encode_login_request,
-    encode_recorder_request, LoginRequest, LoginResult, RecorderRequest, RecorderResponse,
-    SoapVersion, UtcTime, NIL_GUID,
+    decode_fault, decode_recorder_response, encode_recorder_request, LoginResult, RecorderRequest,
+    RecorderResponse, SoapVersion, UtcTime,
 };
-
-use super::log::utc_now;
 
 /// Time limit of one call of the acceptance run.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Time limit of a login: up to three round trips (identity provider or
+/// NTLM handshake, then the SOAP `Login`).
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A successful Login and what it tells about the site's clock.
 #[derive(Debug, Clone)]
 pub struct LoginProbe {
     pub result: LoginResult,
-    /// Wall clock (UTC) when the request was sent and the answer came back.
+    /// Wall clock (UTC) when the SOAP `Login` was sent and the answer came back.
     pub sent: UtcTime,
     pub received: UtcTime,
-    /// Round trip of the Login call.
+    /// Round trip of the SOAP `Login` call.
     pub elapsed: Duration,
     /// The answer's HTTP `Date` header, if any (1 s resolution).
     pub date_header: Option<UtcTime>,
@@ -39,7 +44,7 @@ pub struct LoginProbe {
 #[derive(Clone)]
 pub struct LiveSite {
     pub endpoint: SiteEndpoint,
-    http: reqwest::Client,
+    client: SoapClient,
 }
 
 impl std::fmt::Debug for LiveSite {
@@ -50,26 +55,21 @@ impl std::fmt::Debug for LiveSite {
     }
 }
 
+fn utc(t: SystemTime) -> UtcTime {
+    let nanos = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
+    };
+    UtcTime::from_unix_nanos(nanos)
+}
+
 impl LiveSite {
-    /// A client for `endpoint` (trusting its `tls_ca_pem` if any).
+    /// A client for `endpoint`, trusting what the engine would trust.
     pub fn new(endpoint: &SiteEndpoint) -> Result<Self, String> {
-        let mut builder = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .timeout(CALL_TIMEOUT);
-        if let Some(pem) = &endpoint.tls_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("site `{}`: bad tls_ca_file: {e}", endpoint.name))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| format!("site `{}`: cannot build an HTTP client: {e}", endpoint.name))?;
+        let client = SoapClient::new(endpoint).map_err(|e| e.to_string())?;
         Ok(LiveSite {
             endpoint: endpoint.clone(),
-            http,
+            client,
         })
     }
 
@@ -78,58 +78,28 @@ impl LiveSite {
         &self.endpoint.name
     }
 
-    /// Logs in; `Err` says why not (unreachable, refused credentials, fault).
+    /// Logs in; `Err` says why not (unreachable, untrusted certificate,
+    /// refused credentials, fault).
     pub async fn login(&self) -> Result<LoginProbe, String> {
-        let ep = self.endpoint.auth.login_endpoint();
-        let version = ep.soap_version();
-        let body = encode_login_request(
-            version,
-            &LoginRequest {
-                instance_id: NIL_GUID.to_owned(),
-                current_token: None,
-            },
-        );
-        let mut req = self
-            .http
-            .post(self.endpoint.login_url())
-            .basic_auth(&self.endpoint.username, Some(&self.endpoint.password))
-            .body(body);
-        for (k, v) in version.request_headers(ep.soap_action()) {
-            req = req.header(k, v);
-        }
-        let sent = utc_now();
-        let t0 = Instant::now();
-        let resp = req
-            .send()
+        let url = self.endpoint.login_url();
+        let answer = tokio::time::timeout(LOGIN_TIMEOUT, self.client.login_exchange(None))
             .await
-            .map_err(|e| format!("login at {}: {e}", self.endpoint.login_url()))?;
-        let status = resp.status();
-        let date_header = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_http_date);
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| format!("login answer: {e}"))?;
-        let elapsed = t0.elapsed();
-        let received = utc_now();
-        if status.as_u16() == 401 {
-            return Err("login refused (HTTP 401): check username and password".into());
-        }
-        match decode_login_response(&text) {
-            Ok(Ok(result)) => Ok(LoginProbe {
-                result,
-                sent,
-                received,
-                elapsed,
-                date_header,
+            .map_err(|_| format!("login at {url}: no answer in {LOGIN_TIMEOUT:?}"))?;
+        match answer {
+            Ok(Ok(x)) => Ok(LoginProbe {
+                result: x.result,
+                sent: utc(x.sent),
+                received: utc(x.received),
+                elapsed: x.elapsed,
+                date_header: x.date_header.as_deref().and_then(parse_http_date),
             }),
-            Ok(Err(fault)) => Err(format!("login answered a SOAP fault: {fault}")),
-            Err(e) => Err(format!(
-                "login answer (HTTP {status}) is not a LoginResponse: {e}"
+            Ok(Err(Reply::CredentialsRejected { message })) => Err(format!(
+                "login refused: {message}: check username and password"
             )),
+            Ok(Err(Reply::Fault(f))) => Err(format!("login answered a SOAP fault: {}", f.message)),
+            Ok(Err(other)) => Err(format!("login answered {other:?}")),
+            Err(TransportError::Malformed(why)) => Err(format!("login at {url}: {why}")),
+            Err(e) => Err(format!("login at {url}: {e}")),
         }
     }
 
@@ -150,7 +120,12 @@ impl LiveSite {
             ))
         })?;
         let op = request.operation();
-        let mut req = self.http.post(&url).body(encode_recorder_request(request));
+        let mut req = self
+            .client
+            .http()
+            .post(&url)
+            .timeout(CALL_TIMEOUT)
+            .body(encode_recorder_request(request));
         for (k, v) in SoapVersion::V11.request_headers(op.soap_action()) {
             req = req.header(k, v);
         }

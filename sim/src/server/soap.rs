@@ -459,7 +459,11 @@ fn call_error(e: &CallError, version: SoapVersion) -> (Response, String) {
             "unknown device".into(),
         ),
         CallError::UnknownRecorder { .. } => (
-            fault(StatusCode::NOT_FOUND, version, &Fault::client(e.to_string())),
+            fault(
+                StatusCode::NOT_FOUND,
+                version,
+                &Fault::client(e.to_string()),
+            ),
             e.to_string(),
         ),
     }

@@ -386,6 +386,7 @@ fn guarantees_that_can_fail_table() {
                 "overtaken-stop-partition",
                 "slow-site-tail",
                 "stop-click-in-renewal",
+                "wrong-password-no-lockout",
             ],
         ),
         (

@@ -7,8 +7,9 @@
 //! 401, and the AUTHENTICATE message must follow on the same connection;
 //! the handshake state lives in the connection's [`ConnCtx`]. The NTLMv2
 //! response is verified by the `sspi` crate against the site user's
-//! password; the wire user name is then checked against the account (and
-//! the attempt counted toward lockout) by the model's
+//! password — its MIC by `sspi`, its NTProofStr by `ntlm_proof.rs`, as a
+//! domain controller does; the wire user name is then checked against the
+//! account (and the attempt counted toward lockout) by the model's
 //! [`Accounts`](crate::recorder::Accounts). SPNEGO-wrapped Kerberos tokens
 //! are not supported: such a client is answered with a plain `NTLM`
 //! challenge, which every Windows client falls back to.
@@ -121,6 +122,9 @@ pub(crate) enum WindowsAuth {
 struct Handshake {
     ntlm: Ntlm,
     creds: Option<sspi::AuthIdentityBuffers>,
+    /// The site user's password and the challenge sent, for the NTProofStr check.
+    password: String,
+    server_challenge: [u8; 8],
 }
 
 /// Runs one step of NTLM server authentication for a request on a
@@ -230,12 +234,23 @@ fn negotiate(user: &str, password: &str, token: Vec<u8>) -> Result<(Handshake, V
         ));
     }
     let challenge = std::mem::take(&mut output[0].buffer);
-    Ok((Handshake { ntlm, creds }, challenge))
+    let server_challenge = super::ntlm_proof::server_challenge(&challenge)
+        .ok_or_else(|| "the CHALLENGE message has no server challenge".to_owned())?;
+    Ok((
+        Handshake {
+            ntlm,
+            creds,
+            password: password.to_owned(),
+            server_challenge,
+        },
+        challenge,
+    ))
 }
 
 /// Verifies the AUTHENTICATE message: the wire user name and whether its
 /// NTLMv2 response proves the site user's password.
 fn authenticate(mut hs: Handshake, token: Vec<u8>) -> (String, bool) {
+    let proof = super::ntlm_proof::proves_password(&token, &hs.server_challenge, &hs.password);
     let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
     let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
     let builder = hs
@@ -270,7 +285,10 @@ fn authenticate(mut hs: Handshake, token: Vec<u8>) -> (String, bool) {
         .query_context_names()
         .map(|n| n.username.inner().to_owned())
         .unwrap_or_default();
-    (name, verified)
+    if verified && !proof {
+        tracing::debug!(user = %name, "NTLMv2 response does not prove the password");
+    }
+    (name, verified && proof)
 }
 
 /// HTTP Basic on a login endpoint: the user if the password is right and

@@ -45,6 +45,7 @@ mod control;
 mod faults;
 mod idp;
 mod listener;
+mod ntlm_proof;
 mod soap;
 mod state;
 #[cfg(test)]

@@ -290,6 +290,22 @@ impl Mirror {
         });
     }
 
+    /// Whether the probe in flight to `recorder` holds the next one back.
+    /// On a site that is down the probe is the health check: one lost in a
+    /// black hole (a partition that has just healed) must not delay noticing
+    /// the site back by a whole request time-out, so after a down-probe
+    /// interval the next one goes anyway.
+    pub(super) fn probe_blocks(&self, now: Nanos, site: SiteId, recorder: RecorderId) -> bool {
+        let Some(req) = self.sites[site].probe_in_flight(recorder) else {
+            return false;
+        };
+        self.sites[site].up
+            || self
+                .inflight
+                .get(&req)
+                .is_some_and(|f| now < f.sent_at + self.policy.down_probe_interval)
+    }
+
     pub(super) fn fire(&mut self, now: Nanos, timer: Timer) {
         match timer {
             Timer::RequestTimeout(req) => {
@@ -322,7 +338,7 @@ impl Mirror {
                         self.send_login(now, site);
                     }
                 }
-                if !self.sites[site].probe_busy(recorder) {
+                if !self.probe_blocks(now, site, recorder) {
                     self.send_probe(now, site, recorder);
                 }
             }

@@ -27,6 +27,7 @@ pub mod types;
 
 pub use credentials::{CREDENTIAL_RETRY_FIRST, CREDENTIAL_RETRY_MAX, CREDENTIAL_RETRY_SECOND};
 pub use mirror::{Mirror, MirrorStats, UnknownCamera};
+pub use replies::LATE_REQUEST_HORIZON;
 #[doc(hidden)]
 pub use sabotage::Sabotage;
 pub use types::*;

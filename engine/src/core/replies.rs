@@ -16,6 +16,15 @@ use super::types::*;
 /// recorder may still execute a request it received late.
 const LATE_REQUEST_WATCH: u64 = 10;
 
+/// How long after it was sent a request of unknown fate may still execute,
+/// whatever the request time-out: the engine keeps probing the camera until
+/// then (a late Start after the Stop that followed it is an orphan, a late
+/// Stop a hole). This is the engine's one assumption about delay: a request
+/// executes within two minutes of being sent, or never — its connection was
+/// closed at the time-out long before, and a server does not keep a closed
+/// connection's request waiting that long.
+pub const LATE_REQUEST_HORIZON: Nanos = 120 * SECS;
+
 impl Mirror {
     pub(super) fn handle_reply(
         &mut self,
@@ -55,7 +64,7 @@ impl Mirror {
                 // than a probe interval later.
                 for rec in 0..self.recorder_cameras[site].len() {
                     if std::mem::take(&mut self.sites[site].probe_refused[rec])
-                        && !self.sites[site].probe_busy(rec)
+                        && !self.probe_blocks(now, site, rec)
                     {
                         self.send_probe(now, site, rec);
                     }
@@ -105,7 +114,7 @@ impl Mirror {
                 }
             }
             (Purpose::Probe(recorder, pairs), Reply::States(states)) => {
-                self.sites[site].probe_inflight[recorder] = None;
+                self.sites[site].probe_settled(recorder, req);
                 for (i, s) in states.iter().enumerate() {
                     let p = match pairs.get(i) {
                         Some(&p) if self.device_of(p) == Some(&s.device) => Some(p),
@@ -122,7 +131,7 @@ impl Mirror {
                 self.on_credentials_rejected(now, site, &message);
             }
             (purpose, Reply::Fault(fault)) => {
-                self.on_fault(now, site, purpose, &fault, inflight.token.as_deref());
+                self.on_fault(now, req, site, purpose, &fault, inflight.token.as_deref());
             }
             (purpose, other) => {
                 tracing::warn!(?other, "reply does not match the request it answers");
@@ -285,6 +294,7 @@ impl Mirror {
     fn on_fault(
         &mut self,
         now: Nanos,
+        req: RequestId,
         site: SiteId,
         purpose: Purpose,
         fault: &SoapFault,
@@ -304,7 +314,7 @@ impl Mirror {
                 self.schedule_login_retry(now, site);
             }
             Purpose::Probe(recorder, _) => {
-                self.sites[site].probe_inflight[recorder] = None;
+                self.sites[site].probe_settled(recorder, req);
                 if fault.token_invalid {
                     self.sites[site].probe_refused[recorder] = true;
                 }
@@ -346,7 +356,7 @@ impl Mirror {
                 }
             }
             Purpose::Probe(recorder, _) => {
-                self.sites[site].probe_inflight[recorder] = None;
+                self.sites[site].probe_settled(recorder, req);
                 if self.sites[site].up {
                     // Not down yet: ask again soon rather than a whole probe
                     // interval later, so a short outage is noticed (and its
@@ -370,8 +380,9 @@ impl Mirror {
                         // The request may have executed (a lost reply, a
                         // late request): what the recorder does is unknown.
                         self.pairs[p].forget_observation();
-                        self.pairs[p].watch_until =
-                            now + LATE_REQUEST_WATCH * self.policy.request_timeout;
+                        self.pairs[p].watch_until = (now
+                            + LATE_REQUEST_WATCH * self.policy.request_timeout)
+                            .max(inflight.sent_at + LATE_REQUEST_HORIZON);
                         self.on_op_failure(now, p, &mut delay);
                     }
                 }

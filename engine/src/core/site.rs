@@ -109,10 +109,20 @@ impl SiteState {
         self.token.as_ref().map(|t| t.value.as_str())
     }
 
-    pub fn probe_busy(&self, recorder: RecorderId) -> bool {
-        self.probe_inflight
-            .get(recorder)
-            .is_some_and(Option::is_some)
+    /// The probe in flight to `recorder`, if any.
+    pub fn probe_in_flight(&self, recorder: RecorderId) -> Option<RequestId> {
+        self.probe_inflight.get(recorder).copied().flatten()
+    }
+
+    /// Probe `req` to `recorder` has answered or failed. Only the newest
+    /// probe frees the slot: on a site that is down an older one may still
+    /// be out in a black hole when the next is sent.
+    pub fn probe_settled(&mut self, recorder: RecorderId, req: RequestId) {
+        if let Some(slot) = self.probe_inflight.get_mut(recorder) {
+            if *slot == Some(req) {
+                *slot = None;
+            }
+        }
     }
 
     /// Records a transport failure of a request sent at `sent_at`; returns

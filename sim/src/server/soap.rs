@@ -204,7 +204,13 @@ pub(crate) async fn service(State(shared): State<Arc<Shared>>, req: Request) -> 
     let path = req.uri().path().to_owned();
     // The request travels to the site...
     shared.hold_if_blackholed(conn.as_ref()).await;
-    shared.one_way_delay().await;
+    if !shared.request_trip().await {
+        // Held past the request's lifetime: it never reaches the recorder.
+        if let Some(conn) = &conn {
+            conn.abort();
+        }
+        return std::future::pending().await;
+    }
     shared.hold_if_blackholed(conn.as_ref()).await;
     let (response, summary) = handle(&shared, conn.as_ref(), req).await;
     if shared.draw_lost_reply() {

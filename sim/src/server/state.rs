@@ -29,7 +29,7 @@ use super::clock::SiteClock;
 use super::faults::{EdgeState, FaultError, FaultId, FaultInfo, FaultRequest, SiteFaultKind};
 use super::listener::{ConnCtx, Listener};
 use crate::intervals::Nanos;
-use crate::recorder::SiteModel;
+use crate::recorder::{SiteModel, REQUEST_MAX_AGE};
 use crate::world::latency::LatencyDist;
 
 /// How often re-binding the service port is tried when a `down` ends.
@@ -156,19 +156,33 @@ impl Shared {
         std::future::pending::<()>().await;
     }
 
-    /// Waits one one-way latency, drawn from the active `slow` fault's
-    /// distribution or the site's base one.
-    pub(crate) async fn one_way_delay(&self) {
+    /// Draws one one-way latency from the active `slow` fault's distribution
+    /// or the site's base one.
+    fn draw_one_way(&self) -> u64 {
         let dist = self.edge.borrow().slow.clone();
-        let ns = {
-            let mut rng = lock(&self.latency_rng);
-            dist.as_ref()
-                .unwrap_or(&self.base_latency)
-                .sample(&mut *rng)
-        };
+        let mut rng = lock(&self.latency_rng);
+        dist.as_ref()
+            .unwrap_or(&self.base_latency)
+            .sample(&mut *rng)
+    }
+
+    /// Waits one one-way latency (a reply's trip back).
+    pub(crate) async fn one_way_delay(&self) {
+        let ns = self.draw_one_way();
         if ns > 0 {
             tokio::time::sleep(Duration::from_nanos(ns)).await;
         }
+    }
+
+    /// Waits a request's trip to the site; `false` when the trip is longer
+    /// than [`REQUEST_MAX_AGE`]: the request never reaches the recorder.
+    pub(crate) async fn request_trip(&self) -> bool {
+        let ns = self.draw_one_way();
+        let wait = ns.min(REQUEST_MAX_AGE);
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_nanos(wait)).await;
+        }
+        ns <= REQUEST_MAX_AGE
     }
 
     /// Whether this request is one of the `errors` fault's share. Draws only

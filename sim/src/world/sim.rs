@@ -18,7 +18,7 @@ use super::link::Link;
 use super::queue::EventQueue;
 use super::record::{ClickRecord, FaultWindow, RunRecord};
 use super::trace::{Trace, TraceEvent};
-use crate::recorder::SiteModel;
+use crate::recorder::{SiteModel, REQUEST_MAX_AGE};
 
 /// A request on its way to a site.
 #[derive(Debug, Clone)]
@@ -392,9 +392,13 @@ impl World {
                 },
             );
         } else {
-            let at = self.now + link.one_way();
+            let trip = link.one_way();
+            if trip > REQUEST_MAX_AGE {
+                // Held so long its connection is gone: it never arrives.
+                return;
+            }
             self.queue.push(
-                at,
+                self.now + trip,
                 Event::Arrive {
                     site,
                     engine,

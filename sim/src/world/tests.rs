@@ -4,6 +4,7 @@
 use engine::core::{CameraId, Policy, MILLIS, SECS};
 
 use super::latency::LatencyDist;
+use super::trace::TraceEvent;
 use super::*;
 use crate::intervals::IntervalSet;
 use crate::recorder::SiteConfig;
@@ -174,4 +175,28 @@ fn engine_crash_restores_from_the_journal() {
         .trace
         .iter()
         .any(|e| matches!(e, trace::TraceEvent::EngineRestore { .. })));
+}
+
+/// How many requests reached site `site` of a traced run.
+fn served(out: &WorldOutcome, site: &str) -> usize {
+    out.trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Served { site: s, .. } if s == site))
+        .count()
+}
+
+#[test]
+fn a_request_held_past_its_lifetime_never_reaches_the_site() {
+    let run = |trip| {
+        let mut cfg = world(1, session(0, 10 * SECS, 100 * SECS), vec![], 120 * SECS);
+        cfg.sites[1].latency = LatencyDist::Fixed(trip);
+        World::with_trace(cfg).run()
+    };
+    // Just over a request's lifetime: nothing ever reaches the secondary.
+    let out = run(crate::recorder::REQUEST_MAX_AGE + MILLIS);
+    assert_eq!(served(&out, "secondary"), 0);
+    assert!(served(&out, "primary") > 0);
+    // At the lifetime, the same requests arrive (late) and execute.
+    let out = run(crate::recorder::REQUEST_MAX_AGE);
+    assert!(served(&out, "secondary") > 0);
 }

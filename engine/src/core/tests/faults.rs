@@ -365,3 +365,71 @@ fn drift_probes_are_batched_per_recorder() {
         );
     }
 }
+
+/// A health probe lost in a black hole does not hold the next one back: a
+/// partition that heals just after a probe went out into it is noticed
+/// within a down-probe interval and a round trip, not a request time-out
+/// later (explorer world 16 of seed 11 on `slow-site-tail`, whose 5 s
+/// time-out made recovery take 3.7 s).
+#[test]
+fn a_health_probe_lost_in_a_partition_does_not_delay_recovery() {
+    let cfg = with_policy(config(2, 1, 1, None), |p| p.request_timeout = 5 * SECS);
+    let policy = cfg.policy.clone();
+    let mut d = Driver::started(cfg, 31);
+    d.click(0, true);
+    d.run_for(SECS);
+    d.sites[1].net = Net::Hang;
+    d.restart_recorder(1);
+    d.run_for(30 * SECS);
+    assert!(!d.m.status(&cam(0)).unwrap().sites[1].site_up);
+    // Heal 10 ms after a health probe vanished into the partition.
+    let lost_probe = d.sent_to(1, 0).last().map(|s| s.at).unwrap();
+    d.run_until(lost_probe + 10 * MILLIS);
+    d.sites[1].net = Net::Up;
+    let healed = d.now;
+    d.run_for(10 * SECS);
+    let started = d
+        .first_recording_since(1, 0, healed)
+        .expect("never re-asserted");
+    // The next probe (one down-probe interval, plus up to a quarter of it in
+    // jitter), its round trip, a login round trip and the Start's trip.
+    let bound = policy.down_probe_interval * 5 / 4 + 5 * 10 * MILLIS;
+    assert!(
+        started - healed <= bound,
+        "recording back {} ms after the heal (bound {} ms)",
+        (started - healed) / MILLIS,
+        bound / MILLIS
+    );
+}
+
+/// A Start held 50 s on its way (a latency tail far beyond the time-out)
+/// executes after the Stop that followed it. The engine keeps watching the
+/// camera for `LATE_REQUEST_HORIZON` after sending a request of unknown
+/// fate, so the late recording is found and stopped (explorer world 14240 of
+/// seed 11 on `slow-site-tail`: a Start executed 67 s late, after the
+/// engine's watch of 10 time-outs had ended).
+#[test]
+fn a_start_executing_long_after_its_timeout_is_stopped() {
+    let mut d = Driver::started(config(2, 1, 1, None), 32);
+    d.sites[1].latency = 50 * SECS;
+    let clicked = d.now;
+    d.click(0, true);
+    d.pump();
+    d.sites[1].latency = 10 * MILLIS;
+    d.run_for(10 * SECS);
+    assert!(d.rec(1, 0), "the retried Start did not land");
+    d.click(0, false);
+    d.run_for(5 * SECS);
+    assert!(!d.rec(1, 0));
+    // The held Start lands at 50 s.
+    d.run_until(clicked + 50 * SECS + 100 * MILLIS);
+    assert!(d.rec(1, 0), "the held Start did not execute late");
+    let landed = d.now;
+    d.run_for(5 * SECS);
+    assert!(
+        !d.rec(1, 0),
+        "the late recording still runs 5 s after it started"
+    );
+    assert!(d.first_recording_since(1, 0, landed + 5 * SECS).is_none());
+    assert!(LATE_REQUEST_HORIZON >= 2 * 50 * SECS);
+}

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::pair::{Pair, Slot};
+use super::replies::LATE_REQUEST_HORIZON;
 use super::site::SiteState;
 use super::timers::{Timer, Timers};
 use super::types::*;
@@ -215,6 +216,10 @@ impl Mirror {
                 // The recording may have run for a long time under the
                 // crashed engine: its auto-stop timer is unknown.
                 p.since_hint = Some(None);
+                // The crashed engine's requests may still be on their way
+                // and execute late (a Start after this engine's Stop): keep
+                // probing the camera, even once stopped, until none can.
+                p.watch_until = now + LATE_REQUEST_HORIZON;
             }
         }
         self.flush(now);

@@ -13,7 +13,7 @@
 //! anything goes, and only the guarantees that must hold even then are
 //! checked (see [`guarantees`]).
 
-use engine::core::{Nanos, MILLIS, SECS};
+use engine::core::{Nanos, Policy, MILLIS, SECS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::world::latency::LatencyDist;
@@ -33,18 +33,26 @@ pub const RECOVERY_MARGIN: Nanos = 5 * SECS;
 pub const REACTION_TIME: Nanos = 3 * SECS;
 
 /// The recovery bound the explorer checks for a world whose sites have
-/// these latencies: the reaction time plus three one-way trips at the
-/// slowest site's 99th percentile — the health probe that finds the site
-/// back (there and back) and the Start that re-asserts the recording
-/// (there). The engine cannot make the network faster; a fixed 3 s would
-/// blame it for a 200 ms one-way link.
-pub fn recovery_bound(sites: &[SiteDef]) -> Nanos {
+/// these latencies, under the engine `policy`: the reaction time plus three
+/// one-way trips at the slowest site's 99th percentile — the health probe
+/// that finds the site back (there and back) and the Start that re-asserts
+/// the recording (there). The engine cannot make the network faster; a
+/// fixed 3 s would blame it for a 200 ms one-way link.
+///
+/// A Start lost in a partition shorter than the site's failure threshold is
+/// known lost only at its `request_timeout`, and retried after the first
+/// back-off: where that exceeds the reaction time (a base that raised the
+/// time-out for a slow site), it replaces the reaction time (explorer world
+/// 2 of seed 11 on `slow-site-tail`: a 1 s partition swallowed a click's
+/// Start, retried 5 s later).
+pub fn recovery_bound(sites: &[SiteDef], policy: &Policy) -> Nanos {
     let slowest = sites
         .iter()
         .map(|s| tail_p99(&s.latency).min(10 * SECS))
         .max()
         .unwrap_or(0);
-    REACTION_TIME + 3 * slowest
+    let lost_start = policy.request_timeout + policy.retry_initial;
+    REACTION_TIME.max(lost_start) + 3 * slowest
 }
 
 /// Which fault schedules may be generated.
@@ -296,7 +304,10 @@ pub fn schedule_fits(faults: &[FaultDef], sites: &[SiteDef]) -> bool {
 /// The recovery bound is [`recovery_bound`] of `sites` (the world's own
 /// sites, whose latency the explorer may have changed).
 pub fn guarantees(base: &Scenario, sites: &[SiteDef], rule: FaultRule) -> Vec<Guarantee> {
-    let recovery = format!("< {}ms", recovery_bound(sites).div_ceil(MILLIS));
+    let recovery = format!(
+        "< {}ms",
+        recovery_bound(sites, &base.policy).div_ceil(MILLIS)
+    );
     let (metrics, defaults): (&[&str], Vec<(&str, &str)>) = match rule {
         FaultRule::OneSiteHealthy => (
             &["union_gap", "lost_intents", "recovery_time"],
@@ -539,18 +550,26 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
     s
 }
 
-/// Under the one-healthy-site rule, nobody clicks while the engine is down:
-/// a session that begins and ends while the engine is dead is recorded by
-/// no one (an evidence gap no engine can avoid). The sessions become
-/// explicit clicks (the same ones the workloads would make), minus those
-/// inside a crash window. Clicks during crashes are explored under
-/// [`FaultRule::AnyOutage`].
+/// How long before an engine crash nobody clicks under the one-healthy-site
+/// rule: a click's Start may wait a round trip (or a re-login) behind a
+/// Stop still in flight for the camera, and a crash then catches it unsent
+/// — the camera records nowhere until the engine is back (explorer world
+/// 3755 of seed 11 on `slow-site-tail`: a stop-start burst 66 ms before a
+/// 12.6 s crash on a 184 ms site).
+pub const CRASH_QUIET: Nanos = REACTION_TIME;
+
+/// Under the one-healthy-site rule, nobody clicks while the engine is down,
+/// nor [`CRASH_QUIET`] before it crashes: a session that begins and ends
+/// while the engine is dead is recorded by no one (an evidence gap no engine
+/// can avoid). The sessions become explicit clicks (the same ones the
+/// workloads would make), minus those in a crash's window. Clicks during
+/// crashes are explored under [`FaultRule::AnyOutage`].
 fn no_clicks_while_crashed(s: &mut Scenario) {
     let crashes: Vec<(Nanos, Nanos)> = s
         .faults
         .iter()
         .filter(|f| f.kind == FaultKind::EngineCrash)
-        .map(|f| (f.at, f.end()))
+        .map(|f| (f.at.saturating_sub(CRASH_QUIET), f.end()))
         .collect();
     if crashes.is_empty() {
         return;

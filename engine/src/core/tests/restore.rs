@@ -128,3 +128,35 @@ fn restore_renews_recordings_of_unknown_age_before_they_auto_stop() {
         "recorder auto-stop fired after restore: {auto:?}"
     );
 }
+
+/// A Start the crashed engine sent, held 20 s on its way, executes after the
+/// restored engine stopped the camera: the restored engine keeps watching
+/// every journaled camera for `LATE_REQUEST_HORIZON`, so the late recording
+/// is found and stopped (explorer world 3587 of seed 11 on `slow-site-tail`:
+/// a Start sent 1.3 s before a crash landed 15.7 s later, after the restored
+/// engine's Stop).
+#[test]
+fn a_start_of_the_crashed_engine_landing_late_is_stopped() {
+    let mut d = Driver::started(config(2, 1, 1, None), 33);
+    d.sites[1].latency = 20 * SECS;
+    let clicked = d.now;
+    d.click(0, true);
+    d.run_for(SECS);
+    let journal = d.crash(34, true);
+    d.sites[1].latency = 10 * MILLIS;
+    d.restore(journal);
+    d.run_for(2 * SECS);
+    assert!(d.rec(1, 0), "the restored engine did not start the camera");
+    d.click(0, false);
+    d.run_for(2 * SECS);
+    assert!(!d.rec(1, 0));
+    d.run_until(clicked + 20 * SECS + 100 * MILLIS);
+    assert!(d.rec(1, 0), "the held Start did not execute late");
+    let landed = d.now;
+    d.run_for(5 * SECS);
+    assert!(
+        !d.rec(1, 0),
+        "the late recording still runs 5 s after it started"
+    );
+    assert!(d.first_recording_since(1, 0, landed + 5 * SECS).is_none());
+}

@@ -431,5 +431,4 @@ fn a_start_executing_long_after_its_timeout_is_stopped() {
         "the late recording still runs 5 s after it started"
     );
     assert!(d.first_recording_since(1, 0, landed + 5 * SECS).is_none());
-    assert!(LATE_REQUEST_HORIZON >= 2 * 50 * SECS);
 }

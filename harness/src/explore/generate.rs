@@ -13,7 +13,7 @@
 //! anything goes, and only the guarantees that must hold even then are
 //! checked (see [`guarantees`]).
 
-use engine::core::{Nanos, Policy, MILLIS, SECS};
+use engine::core::{Nanos, MILLIS, SECS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::world::latency::LatencyDist;
@@ -33,26 +33,18 @@ pub const RECOVERY_MARGIN: Nanos = 5 * SECS;
 pub const REACTION_TIME: Nanos = 3 * SECS;
 
 /// The recovery bound the explorer checks for a world whose sites have
-/// these latencies, under the engine `policy`: the reaction time plus three
-/// one-way trips at the slowest site's 99th percentile — the health probe
-/// that finds the site back (there and back) and the Start that re-asserts
-/// the recording (there). The engine cannot make the network faster; a
-/// fixed 3 s would blame it for a 200 ms one-way link.
-///
-/// A Start lost in a partition shorter than the site's failure threshold is
-/// known lost only at its `request_timeout`, and retried after the first
-/// back-off: where that exceeds the reaction time (a base that raised the
-/// time-out for a slow site), it replaces the reaction time (explorer world
-/// 2 of seed 11 on `slow-site-tail`: a 1 s partition swallowed a click's
-/// Start, retried 5 s later).
-pub fn recovery_bound(sites: &[SiteDef], policy: &Policy) -> Nanos {
+/// these latencies: the reaction time plus three one-way trips at the
+/// slowest site's 99th percentile — the health probe that finds the site
+/// back (there and back) and the Start that re-asserts the recording
+/// (there). The engine cannot make the network faster; a fixed 3 s would
+/// blame it for a 200 ms one-way link.
+pub fn recovery_bound(sites: &[SiteDef]) -> Nanos {
     let slowest = sites
         .iter()
         .map(|s| tail_p99(&s.latency).min(10 * SECS))
         .max()
         .unwrap_or(0);
-    let lost_start = policy.request_timeout + policy.retry_initial;
-    REACTION_TIME.max(lost_start) + 3 * slowest
+    REACTION_TIME + 3 * slowest
 }
 
 /// Which fault schedules may be generated.
@@ -304,10 +296,7 @@ pub fn schedule_fits(faults: &[FaultDef], sites: &[SiteDef]) -> bool {
 /// The recovery bound is [`recovery_bound`] of `sites` (the world's own
 /// sites, whose latency the explorer may have changed).
 pub fn guarantees(base: &Scenario, sites: &[SiteDef], rule: FaultRule) -> Vec<Guarantee> {
-    let recovery = format!(
-        "< {}ms",
-        recovery_bound(sites, &base.policy).div_ceil(MILLIS)
-    );
+    let recovery = format!("< {}ms", recovery_bound(sites).div_ceil(MILLIS));
     let (metrics, defaults): (&[&str], Vec<(&str, &str)>) = match rule {
         FaultRule::OneSiteHealthy => (
             &["union_gap", "lost_intents", "recovery_time"],

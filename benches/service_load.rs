@@ -141,6 +141,7 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
         data_dir: dir,
         max_body_bytes: 1 << 20,
         seed: Some(1),
+        cluster: None,
         api_keys: vec![engine::config::ApiKey {
             name: "bench".into(),
             role: engine::config::Role::Write,

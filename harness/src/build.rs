@@ -66,5 +66,7 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
         duration: s.duration,
         settle: s.settle,
         sabotage: Default::default(),
+        engines: s.engines,
+        engine_targets: s.engine_targets.clone(),
     }
 }

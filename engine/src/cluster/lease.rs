@@ -53,6 +53,20 @@ impl LeaseConfig {
         Ok(())
     }
 
+    /// The timing for a lease of `lease` under engine policy `policy`:
+    /// renewed eight times per lease, standbys looking sixteen times, and a
+    /// safety margin of the request timeout (at least a second, at most
+    /// half the lease). `for_policy(4 s, default)` is the default.
+    pub fn for_policy(lease: Nanos, policy: &crate::core::Policy) -> LeaseConfig {
+        LeaseConfig {
+            lease,
+            renew_every: lease / 8,
+            poll_every: lease / 16,
+            margin: policy.request_timeout.max(SECS).min(lease / 2),
+            op_timeout: (lease / 4).max(100 * MILLIS),
+        }
+    }
+
     /// How long after a renewal was sent the leader may still send.
     pub fn right(&self) -> Nanos {
         self.lease.saturating_sub(self.margin)

@@ -9,8 +9,11 @@
 //! the config itself; API keys are kept only as SHA-256 digests, and no
 //! `Debug` output shows a secret.
 
+mod cluster;
 mod raw;
 mod validate;
+
+pub use cluster::ClusterSettings;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -148,6 +151,9 @@ pub struct EngineConfig {
     pub sites: Vec<SiteSettings>,
     pub cameras: Vec<CameraSettings>,
     pub policy: Policy,
+    /// `Some` when `[engine] journal_url` names a PostgreSQL journal: this
+    /// engine is one replica of a group.
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// Where secrets come from: the process environment and the file system in

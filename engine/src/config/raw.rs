@@ -40,6 +40,14 @@ pub struct RawEngine {
     pub data_dir: Spanned<String>,
     pub max_body_bytes: Option<Spanned<u64>>,
     pub seed: Option<u64>,
+    /// Replicas on a shared PostgreSQL journal (see `config::cluster`).
+    pub journal_url: Option<Spanned<String>>,
+    pub journal_password_env: Option<Spanned<String>>,
+    pub journal_password_file: Option<Spanned<String>>,
+    pub journal_ca_file: Option<Spanned<String>>,
+    pub replica: Option<Spanned<String>>,
+    pub advertise_url: Option<Spanned<String>>,
+    pub lease: Option<Spanned<Dur>>,
 }
 
 /// `role = "read" | "write"`

@@ -23,7 +23,7 @@ type Result<T> = std::result::Result<T, ConfigError>;
 /// Shortest API key accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 16;
 
-struct Cx<'a> {
+pub(super) struct Cx<'a> {
     file: &'a str,
     text: &'a str,
     base: &'a Path,
@@ -31,7 +31,7 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
         ConfigError::at(self.file, self.text, span, message)
     }
 
@@ -45,7 +45,7 @@ impl Cx<'_> {
     }
 
     /// The value of the environment variable named at `name`.
-    fn env(&self, name: &Spanned<String>, what: &str) -> Result<String> {
+    pub(super) fn env(&self, name: &Spanned<String>, what: &str) -> Result<String> {
         match self.secrets.env(name.get_ref()) {
             Some(v) if !v.is_empty() => Ok(v),
             Some(_) => Err(self.err(
@@ -66,7 +66,7 @@ impl Cx<'_> {
     }
 
     /// The contents of the file named at `name`, one trailing newline removed.
-    fn file_secret(&self, name: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
+    pub(super) fn file_secret(&self, name: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
         let path = self.path(name.get_ref());
         let mut bytes = self.secrets.read(&path).map_err(|e| {
             self.err(
@@ -157,7 +157,10 @@ pub(super) fn validate(
         Some(p) => p.apply().map_err(|e| cx.err(e.span, e.message))?,
     };
 
+    let cluster = super::cluster::settings(&cx, engine, &policy)?;
+
     Ok(EngineConfig {
+        cluster,
         file: file.to_string(),
         listen,
         data_dir,

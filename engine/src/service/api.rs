@@ -34,7 +34,10 @@ pub const MAX_BATCH_INTENTS: usize = 100_000;
 pub(crate) struct AppState {
     pub keys: Vec<ApiKey>,
     pub engine: EngineHandle,
-    pub journal: Arc<Journal>,
+    /// The embedded journal; `None` when replicas share PostgreSQL.
+    pub journal: Option<Arc<Journal>>,
+    /// This replica, when replicas share a PostgreSQL journal.
+    pub cluster: Option<crate::replica::ClusterHandle>,
     pub ready: AtomicBool,
     pub metrics: Arc<Metrics>,
     pub cameras: Arc<Vec<CameraId>>,
@@ -108,7 +111,7 @@ impl From<CameraStatus> for CameraState {
 }
 
 #[derive(Debug, Serialize)]
-struct BatchResult {
+pub(crate) struct BatchResult {
     camera: String,
     recording: bool,
     seq: u64,
@@ -149,7 +152,10 @@ impl AppState {
             .iter()
             .map(|r| (r.camera.clone(), r.seq, r.recording))
             .collect();
-        let ids = match self.journal.append_all(records).await {
+        let Some(journal) = &self.journal else {
+            return Err(ApiError::stopped());
+        };
+        let ids = match journal.append_all(records).await {
             Ok(ids) => ids,
             Err(e) => {
                 self.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
@@ -172,7 +178,7 @@ impl AppState {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -239,18 +245,33 @@ pub(crate) async fn put_recording(
     st.check_ready()?;
     let body: IntentBody = parse_body(body, INTENT_EXPECTED)?;
     let camera = CameraId::new(&camera);
-    let seq = st.set_intent(&camera, body.recording).await?;
-    st.journal(
-        &caller,
-        vec![Record {
-            camera: camera.clone(),
-            seq,
-            recording: body.recording,
-            at_ms: now_ms(),
-            who: caller.name.clone(),
-        }],
-    )
-    .await?;
+    if st.cluster.is_some() {
+        // Replicas: committed to the shared journal first; the leader
+        // applies it from there.
+        if !st.camera_set.contains(&camera) {
+            return Err(ApiError::unknown_camera(camera.as_str()));
+        }
+        super::cluster::write(
+            &st,
+            &caller,
+            vec![(camera.clone(), body.recording)],
+            now_ms(),
+        )
+        .await?;
+    } else {
+        let seq = st.set_intent(&camera, body.recording).await?;
+        st.journal(
+            &caller,
+            vec![Record {
+                camera: camera.clone(),
+                seq,
+                recording: body.recording,
+                at_ms: now_ms(),
+                who: caller.name.clone(),
+            }],
+        )
+        .await?;
+    }
     let status = st.status(&camera).await?;
     st.metrics.observe_write(t0.elapsed());
     Ok(Json(status.into()))
@@ -317,6 +338,20 @@ pub(crate) async fn batch(
     if let Some((unknown, _)) = items.iter().find(|(c, _)| !st.camera_set.contains(c)) {
         return Err(ApiError::unknown_camera(unknown.as_str()));
     }
+    if st.cluster.is_some() {
+        let seqs = super::cluster::write(&st, &caller, items.clone(), now_ms()).await?;
+        let results = items
+            .into_iter()
+            .zip(seqs)
+            .map(|((camera, recording), seq)| BatchResult {
+                camera: camera.as_str().to_string(),
+                recording,
+                seq: seq.0,
+            })
+            .collect();
+        st.metrics.observe_write(t0.elapsed());
+        return Ok(Json(BatchAnswer { results }));
+    }
     // One engine step for the whole batch: one request per recorder.
     let seqs = st
         .engine
@@ -353,15 +388,21 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
 }
 
 pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, ApiError> {
-    if st.ready.load(Ordering::Acquire) && st.journal.is_open() {
-        // Ready to take clicks; sites that need their configuration fixed
-        // (rejected credentials, untrusted certificate) are listed by name.
-        let problems = st
-            .engine
-            .stats()
-            .await
-            .map(|s| s.site_problems)
-            .unwrap_or_default();
+    if !st.ready.load(Ordering::Acquire) {
+        return Err(ApiError::not_ready());
+    }
+    // Ready to take clicks; sites that need their configuration fixed
+    // (rejected credentials, untrusted certificate) are listed by name.
+    let problems = st
+        .engine
+        .stats()
+        .await
+        .map(|s| s.site_problems)
+        .unwrap_or_default();
+    if let Some(cluster) = &st.cluster {
+        return super::cluster::readyz(cluster, problems);
+    }
+    if st.journal.as_ref().is_some_and(|j| j.is_open()) {
         Ok(Json(
             serde_json::json!({"status": "ready", "site_problems": problems}),
         ))
@@ -373,9 +414,12 @@ pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, Api
 pub(crate) async fn metrics(State(st): St, headers: HeaderMap) -> Result<Response, ApiError> {
     authenticate(&st.keys, &headers)?;
     let stats = st.engine.stats().await.ok();
-    let text = st
+    let mut text = st
         .metrics
         .render(stats.as_ref(), st.ready.load(Ordering::Acquire));
+    if let Some(cluster) = &st.cluster {
+        super::cluster::render_metrics(&mut text, &cluster.status());
+    }
     let mut res = text.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

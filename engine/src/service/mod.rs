@@ -18,7 +18,8 @@
 //! `POST /v1/recording/batch`, `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text), `GET /openapi.json`, `GET /v1/events`
 //! (Server-Sent Events of camera and site changes, `events/`),
-//! `GET /v1/whoami`, and the operator console under `/ui` (`ui.rs`). Errors
+//! `GET /v1/whoami`, `GET /v1/cluster` (this replica's role, `cluster.rs`),
+//! and the operator console under `/ui` (`ui.rs`). Errors
 //! are JSON `{code, message}` (`error.rs`). Bearer keys, compared in
 //! constant time (`auth.rs`): role `read` may GET, `write` may also write;
 //! `/healthz`, `/readyz`, `/openapi.json` and the console's static assets
@@ -29,6 +30,7 @@
 
 mod api;
 mod auth;
+mod cluster;
 mod error;
 pub mod events;
 mod metrics;
@@ -52,7 +54,9 @@ pub use auth::{authenticate, Caller};
 pub use error::ApiError;
 
 use crate::config::EngineConfig;
+use crate::journal::postgres::{Connector as PgConnector, PgJournal};
 use crate::journal::{Journal, JournalError};
+use crate::replica::{Node, NodeOptions};
 use crate::runtime::{Driver, EngineHandle, RuntimeError};
 
 /// The service could not start or stopped abnormally.
@@ -66,6 +70,8 @@ pub enum ServiceError {
     Io(#[from] std::io::Error),
     #[error("the engine stopped during start-up")]
     EngineStopped,
+    #[error("the PostgreSQL journal: {0}")]
+    Postgres(#[from] crate::journal::postgres::PgError),
 }
 
 /// Knobs that are not part of the site config.
@@ -80,7 +86,9 @@ pub struct ServiceOptions {
 pub struct Service {
     addr: SocketAddr,
     engine: EngineHandle,
-    journal: Arc<Journal>,
+    /// The embedded journal; `None` for a replica (the shared PostgreSQL
+    /// journal belongs to the replica node).
+    journal: Option<Arc<Journal>>,
     hub: Arc<events::Hub>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
@@ -102,23 +110,45 @@ impl Service {
         opts: ServiceOptions,
     ) -> Result<Service, ServiceError> {
         let addr = listener.local_addr()?;
-        let data_dir = cfg.data_dir.clone();
-        let (journal, latest) = tokio::task::spawn_blocking(move || Journal::open(&data_dir))
-            .await
-            .map_err(|e| JournalError::Sqlite {
-                path: cfg.data_dir.display().to_string(),
-                message: format!("the journal opener panicked: {e}"),
-            })??;
-        let journal = Arc::new(journal);
         let seed = cfg.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64)
         });
         let (runtime_tx, runtime_rx) = mpsc::unbounded_channel();
-        let engine = Driver::new(cfg.mirror_config(), cfg.endpoints(), seed)?
-            .observer(runtime_tx)
-            .spawn();
+        let (journal, latest, cluster, engine) = match &cfg.cluster {
+            None => {
+                let data_dir = cfg.data_dir.clone();
+                let (journal, latest) =
+                    tokio::task::spawn_blocking(move || Journal::open(&data_dir))
+                        .await
+                        .map_err(|e| JournalError::Sqlite {
+                            path: cfg.data_dir.display().to_string(),
+                            message: format!("the journal opener panicked: {e}"),
+                        })??;
+                let engine = Driver::new(cfg.mirror_config(), cfg.endpoints(), seed)?
+                    .observer(runtime_tx)
+                    .spawn();
+                (Some(Arc::new(journal)), latest, None, engine)
+            }
+            Some(c) => {
+                // A replica: the engine runs only while this replica leads,
+                // restored from the shared journal by the replica itself.
+                let connector = PgConnector::new(&c.journal)?;
+                let journal = Arc::new(PgJournal::open(connector, &c.replica).await?);
+                let opts = NodeOptions {
+                    replica_id: c.replica.clone(),
+                    advertise_url: c.advertise_url.clone(),
+                    lease: c.lease,
+                    mirror: cfg.mirror_config(),
+                    endpoints: cfg.endpoints(),
+                    seed,
+                };
+                let handle = Node::start(journal, opts, Some(runtime_tx)).await?;
+                let engine = handle.engine();
+                (None, Vec::new(), Some(handle), engine)
+            }
+        };
         let site_names: Vec<String> = cfg.sites.iter().map(|s| s.spec.name.clone()).collect();
         let metrics = metrics::Metrics::new(site_names.clone());
         let cameras = Arc::new(cfg.camera_ids());
@@ -145,6 +175,7 @@ impl Service {
             keys: cfg.api_keys.clone(),
             engine: engine.clone(),
             journal: journal.clone(),
+            cluster,
             ready: AtomicBool::new(false),
             metrics,
             camera_set: cameras.iter().cloned().collect(),
@@ -210,8 +241,9 @@ impl Service {
         for task in &self.background {
             task.abort();
         }
-        let journal = self.journal.clone();
-        let _ = tokio::task::spawn_blocking(move || journal.close()).await;
+        if let Some(journal) = self.journal.clone() {
+            let _ = tokio::task::spawn_blocking(move || journal.close()).await;
+        }
         tracing::info!("engine service stopped");
         match served {
             Ok(result) => Ok(result?),
@@ -272,6 +304,7 @@ fn router(state: Arc<api::AppState>, max_body_bytes: usize) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
+        .route("/v1/cluster", get(cluster::get_cluster))
         .route("/openapi.json", get(api::openapi))
         .route("/v1/events", get(events::events))
         .route("/v1/whoami", get(ui::whoami))

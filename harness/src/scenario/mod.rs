@@ -15,6 +15,7 @@ pub mod error;
 pub mod guarantees;
 pub mod model;
 mod raw;
+mod replicas;
 mod validate;
 
 use std::path::Path;

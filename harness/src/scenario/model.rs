@@ -37,6 +37,10 @@ pub struct Scenario {
     /// of real clocks and schedulers, in wall-clock time (default 25 ms; a
     /// run at `real_time_scale` k grants `real_tolerance / k` of written time).
     pub real_tolerance: Nanos,
+    /// Engine replicas sharing one journal and a leader lease (≥ 1).
+    pub engines: usize,
+    /// `(index into faults, replica)` for `engine_crash` faults naming one.
+    pub engine_targets: Vec<(usize, sim::world::EngineTarget)>,
     /// At least one; names are unique.
     pub sites: Vec<SiteDef>,
     /// `cam-001`…, zero-padded to max(3, digits(count)); at least one.

@@ -51,6 +51,8 @@ pub struct RawHeader {
     pub reason: Option<Spanned<String>>,
     pub real_time_scale: Option<Spanned<f64>>,
     pub real_tolerance: Option<Spanned<Dur>>,
+    /// Engine replicas sharing a journal (default 1).
+    pub engines: Option<Spanned<i64>>,
 }
 
 /// `[[site]]`
@@ -142,6 +144,8 @@ pub struct RawFault {
     pub camera: Option<Spanned<String>>,
     pub every: Option<Spanned<Dur>>,
     pub until: Option<Spanned<Dur>>,
+    /// `engine_crash` only: `"leader"`, `"standby"` or a replica index.
+    pub engine: Option<Spanned<toml::Value>>,
 }
 
 /// A guarantee's value: a condition string, or something else (kept as a

@@ -40,7 +40,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.file, self.text, span, message)
     }
     fn line(&self, span: &Range<usize>) -> usize {
@@ -334,9 +334,13 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     }
 
     // Faults.
+    let engines = super::replicas::engines(h.engines.as_ref(), cx)?;
     let mut faults = Vec::new();
+    let mut targets = Vec::new();
     for f in &raw.fault {
         fault(f.get_ref(), cx, &raw.site, &cams, duration, &mut faults)?;
+        let target = super::replicas::target(f.get_ref(), cx, engines)?;
+        targets.resize(faults.len(), target);
         if faults.len() > MAX_FAULTS {
             return Err(cx.err(
                 f.get_ref().kind.span(),
@@ -344,7 +348,15 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
             ));
         }
     }
-    faults.sort_by_key(|f: &FaultDef| f.at);
+    let mut zipped: Vec<(FaultDef, Option<sim::world::EngineTarget>)> =
+        faults.into_iter().zip(targets).collect();
+    zipped.sort_by_key(|(f, _)| f.at);
+    let (faults, targets): (Vec<FaultDef>, Vec<_>) = zipped.into_iter().unzip();
+    let engine_targets = targets
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((i, t?)))
+        .collect();
 
     let policy = match &raw.policy {
         Some(p) => p.apply().map_err(|e| cx.err(e.span, e.message))?,
@@ -397,6 +409,8 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         tags,
         virtual_only,
         real_time_scale,
+        engines,
+        engine_targets,
         sites,
         cameras,
         sessions,

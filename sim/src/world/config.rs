@@ -107,6 +107,18 @@ pub struct FaultSpec {
     pub duration: Nanos,
 }
 
+/// Which replica an `engine_crash` kills when a world runs several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineTarget {
+    /// The replica leading when the fault starts (the default).
+    Leader,
+    /// The lowest-numbered live standby.
+    Standby,
+    /// Replica `i` (0-based).
+    Index(usize),
+}
+
 /// A whole virtual world.
 #[derive(Debug, Clone)]
 pub struct WorldConfig {
@@ -124,6 +136,12 @@ pub struct WorldConfig {
     /// a healthy engine.
     #[doc(hidden)]
     pub sabotage: Sabotage,
+    /// Engine replicas sharing one simulated journal and its leader lease
+    /// (1: a single engine, restarted from its journal after a crash).
+    pub engines: usize,
+    /// `(index into faults, target)` for `engine_crash` faults that name
+    /// a replica; others hit the leader.
+    pub engine_targets: Vec<(usize, EngineTarget)>,
 }
 
 /// The device GUID of camera `camera` on site `site`: stable, readable, and

@@ -8,6 +8,7 @@
 //! - `record`: the ground truth a run leaves ([`record::RunRecord`])
 //! - `trace`: the raw history as JSON lines
 //! - `latency`: latency distributions
+//! - `replicas`: engine replicas and their leader lease (`engines > 1`)
 //!
 //! No wall clock, no unseeded randomness: the same config gives the same run.
 
@@ -16,10 +17,11 @@ pub mod latency;
 mod link;
 mod queue;
 pub mod record;
+pub mod replicas;
 mod sim;
 pub mod trace;
 
-pub use config::{device_id, Click, FaultKind, FaultSpec, SiteSetup, WorldConfig};
+pub use config::{device_id, Click, EngineTarget, FaultKind, FaultSpec, SiteSetup, WorldConfig};
 pub use sim::{derive_seed, mirror_config, World, WorldOutcome};
 
 #[cfg(test)]

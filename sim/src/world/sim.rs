@@ -13,10 +13,11 @@ use engine::core::{
     RequestId, SiteSpec, SoapFault, TransportError,
 };
 
-use super::config::{device_id, FaultKind, WorldConfig};
+use super::config::{device_id, EngineTarget, FaultKind, WorldConfig};
 use super::link::Link;
 use super::queue::EventQueue;
 use super::record::{ClickRecord, FaultWindow, RunRecord};
+use super::replicas::{Change, Replicas};
 use super::trace::{Trace, TraceEvent};
 use crate::recorder::{SiteModel, REQUEST_MAX_AGE};
 
@@ -85,6 +86,15 @@ pub struct World {
     clicks: Vec<ClickRecord>,
     trace: Trace,
     steps: u64,
+    /// Several engine replicas (`engines > 1`): their leases; `engine` is
+    /// then the leader's engine.
+    replicas: Option<Replicas>,
+    /// The replica whose engine `engine` is.
+    leader: Option<usize>,
+    /// Last journal sequence handed out (replicas share one journal).
+    journal_seq: u64,
+    /// The replica each `engine_crash` fault killed.
+    crashed: Vec<Option<usize>>,
 }
 
 impl World {
@@ -153,13 +163,27 @@ impl World {
             let end = fault.at.saturating_add(fault.duration).min(cfg.duration);
             queue.push(end, Event::FaultEnd(i));
         }
+        let replicas = (cfg.engines > 1).then(|| {
+            Replicas::new(
+                cfg.engines,
+                engine::cluster::LeaseConfig::for_policy(4 * engine::core::SECS, &cfg.policy),
+            )
+        });
         World {
+            engine: if replicas.is_some() {
+                None
+            } else {
+                Some(engine)
+            },
+            replicas,
+            leader: None,
+            journal_seq: 0,
+            crashed: vec![None; cfg.faults.len()],
             mirror_cfg,
             now: 0,
             queue,
             sites,
             links,
-            engine: Some(engine),
             incarnation: 1,
             journal: Vec::new(),
             pending_clicks: Vec::new(),
@@ -178,7 +202,8 @@ impl World {
             let next_event = self.queue.peek_time();
             let next_engine = self.engine.as_ref().and_then(Mirror::next_deadline);
             let next_site = self.sites.iter().filter_map(SiteModel::next_deadline).min();
-            let Some(t) = [next_event, next_engine, next_site]
+            let next_lease = self.replicas.as_ref().and_then(Replicas::next_deadline);
+            let Some(t) = [next_event, next_engine, next_site, next_lease]
                 .into_iter()
                 .flatten()
                 .min()
@@ -200,6 +225,8 @@ impl World {
                 if let Some((_, event)) = self.queue.pop() {
                     self.handle(event);
                 }
+            } else if next_lease.is_some_and(|l| l <= self.now) {
+                self.lease_step();
             } else if let Some(engine) = &mut self.engine {
                 engine.on_timeout(self.now);
             }
@@ -227,7 +254,9 @@ impl World {
                     camera: name,
                     recording,
                 });
-                if self.engine.is_some() {
+                if self.replicas.as_ref().is_some_and(Replicas::any_alive) {
+                    self.submit_replicated(camera, recording);
+                } else if self.engine.is_some() && self.replicas.is_none() {
                     self.submit_intent(camera, recording);
                 } else {
                     self.pending_clicks.push((camera, recording));
@@ -304,6 +333,12 @@ impl World {
 
     /// Hands the engine's requests to the links.
     fn drain_commands(&mut self) {
+        // A replica sends only while its lease right holds.
+        if let (Some(r), Some(l)) = (&self.replicas, self.leader) {
+            if !r.may_send(l, self.now) {
+                return;
+            }
+        }
         let Some(mirror) = &mut self.engine else {
             return;
         };
@@ -527,6 +562,10 @@ impl World {
             }
             return;
         }
+        if matches!(fault.kind, FaultKind::EngineCrash) && self.replicas.is_some() {
+            self.replica_crash(i, starting);
+            return;
+        }
         if matches!(fault.kind, FaultKind::EngineCrash) {
             if starting {
                 self.crash_engine();
@@ -617,8 +656,89 @@ impl World {
             intents,
         });
         self.engine = Some(mirror);
-        for (camera, recording) in std::mem::take(&mut self.pending_clicks) {
-            self.submit_intent(camera, recording);
+        let pending = std::mem::take(&mut self.pending_clicks);
+        for (camera, recording) in pending {
+            if self.replicas.is_some() {
+                self.submit_replicated(camera, recording);
+            } else {
+                self.submit_intent(camera, recording);
+            }
+        }
+    }
+
+    /// Lease operations due now, and what they change.
+    fn lease_step(&mut self) {
+        let Some(replicas) = &mut self.replicas else {
+            return;
+        };
+        for change in replicas.step(self.now) {
+            match change {
+                Change::Lead { node, .. } => {
+                    self.leader = Some(node);
+                    self.restart_engine();
+                }
+                Change::StepDown { node } => {
+                    if self.leader == Some(node) {
+                        self.crash_engine();
+                        self.leader = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A click reaches a live replica: committed to the shared journal
+    /// (sequence from the journal), then applied by the leader, if any.
+    fn submit_replicated(&mut self, camera: usize, recording: bool) {
+        let id = self.cfg.cameras[camera].clone();
+        self.journal_seq += 1;
+        let seq = self.journal_seq;
+        self.journal.push(JournalEntry {
+            camera: id.clone(),
+            seq: engine::core::IntentSeq(seq),
+            recording,
+        });
+        if let Some(mirror) = &mut self.engine {
+            let _ = mirror.set_intent(self.now, &id, recording);
+        }
+        let name = id.to_string();
+        self.trace.emit(|| TraceEvent::Intent {
+            t: self.now,
+            camera: name,
+            recording,
+            seq,
+        });
+    }
+
+    /// An `engine_crash` among replicas: the named replica dies at the
+    /// start and comes back (as a standby) at the end.
+    fn replica_crash(&mut self, i: usize, starting: bool) {
+        let Some(replicas) = &mut self.replicas else {
+            return;
+        };
+        if starting {
+            let target = self
+                .cfg
+                .engine_targets
+                .iter()
+                .find(|(f, _)| *f == i)
+                .map_or(EngineTarget::Leader, |(_, t)| *t);
+            let Some(node) = replicas.resolve(target, self.now) else {
+                return;
+            };
+            replicas.crash(node);
+            self.crashed[i] = Some(node);
+            if self.leader == Some(node) {
+                self.crash_engine();
+                self.leader = None;
+            }
+        } else if let Some(node) = self.crashed[i].take() {
+            replicas.restart(node);
+            if replicas.any_alive() {
+                for (camera, recording) in std::mem::take(&mut self.pending_clicks) {
+                    self.submit_replicated(camera, recording);
+                }
+            }
         }
     }
 

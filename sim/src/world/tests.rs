@@ -31,6 +31,8 @@ fn world(cameras: usize, clicks: Vec<Click>, faults: Vec<FaultSpec>, duration: u
         duration,
         settle: 30 * SECS,
         sabotage: Default::default(),
+        engines: 1,
+        engine_targets: Vec::new(),
     }
 }
 

@@ -38,7 +38,7 @@ impl fmt::Debug for PgSettings {
 }
 
 /// The URL with any password in it replaced.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let user = &url[s + 3..at];

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-pub use conn::{Connector, PgSettings};
+pub use conn::{redact, Connector, PgSettings};
 pub use lease::LeaseClient;
 
 use super::Record;

@@ -1,0 +1,136 @@
+//! The REST side of replicas sharing a PostgreSQL journal: writes
+//! committed to the journal (any replica), `GET /v1/cluster`, the role in
+//! `/readyz` and `/metrics`.
+//!
+//! No lease decision is made here; the replica ([`crate::replica`]) owns it.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+use super::api::AppState;
+use super::auth::{authenticate, Caller};
+use super::error::ApiError;
+use crate::core::{CameraId, IntentSeq};
+use crate::journal::postgres::PgError;
+use crate::journal::Record;
+use crate::replica::{ClusterHandle, ClusterStatus, WriteError};
+
+/// Commits the intents to the shared journal; answers once committed (and,
+/// on the leader, applied), with their journal sequences.
+pub(crate) async fn write(
+    st: &AppState,
+    caller: &Caller,
+    items: Vec<(CameraId, bool)>,
+    at_ms: i64,
+) -> Result<Vec<IntentSeq>, ApiError> {
+    let Some(cluster) = &st.cluster else {
+        return Err(ApiError::stopped());
+    };
+    let records: Vec<Record> = items
+        .iter()
+        .map(|(camera, recording)| Record {
+            camera: camera.clone(),
+            seq: IntentSeq(0),
+            recording: *recording,
+            at_ms,
+            who: caller.name.clone(),
+        })
+        .collect();
+    let n = records.len() as u64;
+    let seqs = cluster.write(records).await.map_err(|e| {
+        st.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(error = %e, "intent not journaled; not acknowledged");
+        journal_error(&e)
+    })?;
+    for ((camera, recording), seq) in items.iter().zip(&seqs) {
+        tracing::info!(target: "dualrec_audit", who = %caller.name, %camera, recording,
+            seq = seq.0, "intent journaled");
+    }
+    st.metrics.writes.fetch_add(n, Ordering::Relaxed);
+    Ok(seqs)
+}
+
+fn journal_error(e: &WriteError) -> ApiError {
+    let WriteError::Journal(e) = e;
+    let message = match e {
+        PgError::Stale(_) => {
+            "the leader changed during the write; nothing was written, retry".to_string()
+        }
+        other => format!(
+            "the intent could not be made durable ({other}); nothing was acknowledged, retry"
+        ),
+    };
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "journal_unavailable",
+        message,
+    )
+}
+
+/// `GET /v1/cluster` (any valid key).
+pub(crate) async fn get_cluster(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<ClusterStatus>, ApiError> {
+    authenticate(&st.keys, &headers)?;
+    match &st.cluster {
+        Some(c) => Ok(Json(c.status())),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_clustered",
+            "this engine is a single instance (no `journal_url`); expected a replica of a group",
+        )),
+    }
+}
+
+/// Ready while this replica reaches the journal: a load balancer may send
+/// it writes (leader or standby alike).
+pub(crate) fn readyz<P: serde::Serialize>(
+    cluster: &ClusterHandle,
+    site_problems: P,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let s = cluster.status();
+    if s.journal_ok {
+        Ok(Json(serde_json::json!({
+            "status": "ready",
+            "role": s.role,
+            "epoch": s.epoch,
+            "leader": s.leader,
+            "site_problems": site_problems,
+        })))
+    } else {
+        Err(ApiError::not_ready())
+    }
+}
+
+/// Appends the replica's role, epoch and lease age to the metrics text.
+pub(crate) fn render_metrics(out: &mut String, s: &ClusterStatus) {
+    let leader = u64::from(s.role == crate::cluster::Role::Leader);
+    let _ = writeln!(
+        out,
+        "# HELP dualrec_cluster_role This replica's role (1 on the matching label).\n# TYPE dualrec_cluster_role gauge\ndualrec_cluster_role{{role=\"leader\"}} {leader}\ndualrec_cluster_role{{role=\"standby\"}} {}",
+        1 - leader
+    );
+    let _ = writeln!(
+        out,
+        "# HELP dualrec_cluster_epoch The fencing epoch this replica leads at or last saw.\n# TYPE dualrec_cluster_epoch gauge\ndualrec_cluster_epoch {}",
+        s.epoch
+    );
+    if let Some(age) = s.lease_age_ms {
+        let _ = writeln!(
+            out,
+            "# HELP dualrec_cluster_lease_age_seconds Time since the leader lease was last renewed.\n# TYPE dualrec_cluster_lease_age_seconds gauge\ndualrec_cluster_lease_age_seconds {}",
+            age as f64 / 1000.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP dualrec_cluster_journal_ok Whether this replica reaches the journal database.\n# TYPE dualrec_cluster_journal_ok gauge\ndualrec_cluster_journal_ok {}",
+        u64::from(s.journal_ok)
+    );
+}

@@ -39,7 +39,7 @@ async fn run(server: engine::pgtest::TestServer) {
         replica_config(dir.path(), "b", &ua, &ub, CAMERAS, &server.url()),
     ];
     let client = Client::new();
-    let mut reps = vec![
+    let mut reps = [
         spawn_replica("a", &cfgs[0], dir.path()),
         spawn_replica("b", &cfgs[1], dir.path()),
     ];
@@ -106,9 +106,10 @@ async fn run(server: engine::pgtest::TestServer) {
         .send()
         .await
         .expect("cameras")
-        .json()
+        .text()
         .await
-        .expect("json");
+        .map(|t| serde_json::from_str::<Value>(&t).expect("json"))
+        .expect("text");
     let lost = match acked {
         Some((seq, rec)) => {
             let cam = &v["cameras"][2];

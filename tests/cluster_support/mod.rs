@@ -116,7 +116,7 @@ pub async fn cluster(client: &Client, base: &str) -> Option<Value> {
     if res.status() != StatusCode::OK {
         return None;
     }
-    res.json().await.ok()
+    serde_json::from_str(&res.text().await.ok()?).ok()
 }
 
 /// Index of the replica that says it leads, among those answering.
@@ -161,7 +161,7 @@ pub async fn click(client: &Client, base: &str, cam: usize, recording: bool) -> 
     if res.status() != StatusCode::OK {
         return None;
     }
-    let v: Value = res.json().await.ok()?;
+    let v: Value = serde_json::from_str(&res.text().await.ok()?).ok()?;
     v["seq"].as_u64()
 }
 

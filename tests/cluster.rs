@@ -42,7 +42,6 @@ fn logs(replicas: &[&Replica]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet run green end to end; run with `cargo test --release --test cluster -- --ignored`"]
 async fn replicas_fail_over_on_kill_pause_and_database_restart() {
     let Some(server) =
         engine::pgtest::require("replicas_fail_over_on_kill_pause_and_database_restart")
@@ -80,7 +79,7 @@ async fn replicas_fail_over_on_kill_pause_and_database_restart() {
         .await
         .map(|t| serde_json::from_str::<Value>(&t).expect("json"))
         .expect("text");
-    assert_eq!(ready["role"], "standby", "{ready}");
+    assert_eq!(ready["role"], "standby", "{ready}\n{}", logs(&[&a, &b]));
     let metrics = client
         .get(format!("{leader_base}/metrics"))
         .bearer_auth(READ_KEY)
@@ -246,7 +245,27 @@ async fn replicas_fail_over_on_kill_pause_and_database_restart() {
 
     // No acknowledged write was lost: every replica reports the last
     // acknowledged sequence of each camera.
+    let last = acked.iter().flatten().copied().max().unwrap_or(0);
     for r in [&a, &b] {
+        // A standby reads the journal on a notification or within 250 ms.
+        let mut caught_up = false;
+        for _ in 0..100 {
+            if cluster(&client, &r.base)
+                .await
+                .and_then(|v| v["applied_seq"].as_u64())
+                .is_some_and(|s| s >= last)
+            {
+                caught_up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            caught_up,
+            "replica {} reads the journal up to {last}\n{}",
+            r.name,
+            logs(&[&a, &b])
+        );
         let v: Value = client
             .get(format!("{}/v1/cameras", r.base))
             .bearer_auth(READ_KEY)
@@ -263,8 +282,10 @@ async fn replicas_fail_over_on_kill_pause_and_database_restart() {
             assert_eq!(
                 cam["seq"].as_u64(),
                 Some(*seq),
-                "replica {} camera {c}: {cam}",
-                r.name
+                "replica {} camera {c}: {cam}\n{:?}\n{}",
+                r.name,
+                cluster(&client, &r.base).await,
+                logs(&[&a, &b])
             );
         }
     }

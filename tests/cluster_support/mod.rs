@@ -52,6 +52,7 @@ pub fn signal(pid: u32, sig: &str) -> bool {
     Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
+        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -158,10 +159,13 @@ pub async fn click(client: &Client, base: &str, cam: usize, recording: bool) -> 
         .send()
         .await
         .ok()?;
-    if res.status() != StatusCode::OK {
+    let status = res.status();
+    let text = res.text().await.ok()?;
+    if status != StatusCode::OK {
+        eprintln!("click camera {cam} -> {recording} through {base}: {status} {text}");
         return None;
     }
-    let v: Value = serde_json::from_str(&res.text().await.ok()?).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
     v["seq"].as_u64()
 }
 

@@ -107,8 +107,8 @@ impl ClusterHandle {
     /// Commits `records` to the journal under this replica's epoch, and
     /// answers with their journal sequences once committed. Fenced (the
     /// epoch moved on): the replica learns it and the write is retried once
-    /// under the current epoch. On the leader, also waits (briefly) until
-    /// the engine has applied them.
+    /// under the current epoch. Also waits (briefly) until this replica
+    /// has read them back (on the leader: applied them to the engine).
     pub async fn write(&self, records: Vec<Record>) -> Result<Vec<IntentSeq>, WriteError> {
         let epoch = self.status().epoch;
         let seqs = match self.journal.append(epoch, records.clone()).await {
@@ -118,12 +118,22 @@ impl ClusterHandle {
             }
             other => other?,
         };
-        if let (Some(&last), Role::Leader) = (seqs.last(), self.status().role) {
+        // The leader's engine applies what it reads; a standby reads it
+        // into its intents: either way the answer then shows the write.
+        if let Some(&last) = seqs.last() {
             let mut applied = self.applied.clone();
             let _ = tokio::time::timeout(APPLY_WAIT, applied.wait_for(|&a| a >= last)).await;
         }
         Ok(seqs.into_iter().map(IntentSeq).collect())
     }
+}
+
+/// `status` with its intent as the journal has it (`(seq, recording)`).
+fn with_journal_seq(mut status: CameraStatus, journaled: Option<(u64, bool)>) -> CameraStatus {
+    if let Some((seq, recording)) = journaled {
+        status.intent = Some((IntentSeq(seq), recording));
+    }
+    status
 }
 
 /// A replica's driving task.
@@ -194,7 +204,8 @@ impl Node {
             applied: applied_tx,
             ops: ops_tx,
             observer,
-            last_ok: None,
+            // The snapshot was just read: the journal answered at time 0.
+            last_ok: Some(0),
         };
         tokio::spawn(lp.run(req_rx, replies_rx, rows_rx, stale_rx));
         Ok(ClusterHandle {
@@ -454,7 +465,37 @@ impl Loop {
     fn on_request(&mut self, request: EngineRequest) {
         if let Some(engine) = &self.engine {
             let engine = engine.clone();
-            tokio::spawn(async move { engine.forward(request).await });
+            // The engine numbers intents per camera; the API shows the
+            // journal's sequences (the same on every replica), and the
+            // journal's latest intent, which the engine has been given.
+            match request {
+                EngineRequest::Status { camera, answer } => {
+                    let journaled = self.cache.get(&camera).copied();
+                    tokio::spawn(async move {
+                        if let Ok(status) = engine.status(&camera).await {
+                            let _ = answer.send(status.map(|s| with_journal_seq(s, journaled)));
+                        }
+                    });
+                }
+                EngineRequest::Statuses { answer } => {
+                    let cache = self.cache.clone();
+                    tokio::spawn(async move {
+                        if let Ok(all) = engine.statuses().await {
+                            let all = all
+                                .into_iter()
+                                .map(|s| {
+                                    let journaled = cache.get(&s.camera).copied();
+                                    with_journal_seq(s, journaled)
+                                })
+                                .collect();
+                            let _ = answer.send(all);
+                        }
+                    });
+                }
+                other => {
+                    tokio::spawn(async move { engine.forward(other).await });
+                }
+            }
             return;
         }
         match request {

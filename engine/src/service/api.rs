@@ -251,27 +251,36 @@ pub(crate) async fn put_recording(
         if !st.camera_set.contains(&camera) {
             return Err(ApiError::unknown_camera(camera.as_str()));
         }
-        super::cluster::write(
+        let seqs = super::cluster::write(
             &st,
             &caller,
             vec![(camera.clone(), body.recording)],
             now_ms(),
         )
         .await?;
-    } else {
-        let seq = st.set_intent(&camera, body.recording).await?;
-        st.journal(
-            &caller,
-            vec![Record {
-                camera: camera.clone(),
-                seq,
-                recording: body.recording,
-                at_ms: now_ms(),
-                who: caller.name.clone(),
-            }],
-        )
-        .await?;
+        let mut status = st.status(&camera).await?;
+        // The answer carries this write even when the replica has not read
+        // it back from the journal yet (or a later write already won).
+        if let Some(&seq) = seqs.first() {
+            if status.intent.is_none_or(|(known, _)| known < seq) {
+                status.intent = Some((seq, body.recording));
+            }
+        }
+        st.metrics.observe_write(t0.elapsed());
+        return Ok(Json(status.into()));
     }
+    let seq = st.set_intent(&camera, body.recording).await?;
+    st.journal(
+        &caller,
+        vec![Record {
+            camera: camera.clone(),
+            seq,
+            recording: body.recording,
+            at_ms: now_ms(),
+            who: caller.name.clone(),
+        }],
+    )
+    .await?;
     let status = st.status(&camera).await?;
     st.metrics.observe_write(t0.elapsed());
     Ok(Json(status.into()))

@@ -68,7 +68,12 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "Ready."}, "503": error}}},
             "/metrics": {"get": {"summary": "Prometheus text format (any valid key).",
                 "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {}}}, "401": error}}},
-            "/openapi.json": {"get": {"summary": "This document (no auth).", "security": [], "responses": {"200": {"description": "OpenAPI 3.1."}}}}
+            "/openapi.json": {"get": {"summary": "This document (no auth).", "security": [], "responses": {"200": {"description": "OpenAPI 3.1."}}}},
+            "/v1/cluster": {"get": {"summary": "This replica of a group sharing a PostgreSQL journal (any valid key); 404 `not_clustered` on a single engine.",
+                "responses": {
+                    "200": {"description": "This replica.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Cluster"}}}},
+                    "401": error, "404": error
+                }}}
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -78,8 +83,19 @@ pub fn document() -> Value {
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["unauthorized", "forbidden", "unknown_camera", "not_found",
                         "method_not_allowed", "invalid_json", "invalid_body", "payload_too_large",
-                        "not_ready", "shutting_down", "journal_error"]},
+                        "not_ready", "shutting_down", "journal_error", "journal_unavailable", "not_clustered"]},
                     "message": {"type": "string"}}},
+                "Cluster": {"type": "object",
+                    "required": ["replica", "role", "epoch", "leader", "leader_url", "lease_age_ms", "journal_ok", "applied_seq"],
+                    "properties": {
+                        "replica": {"type": "string", "description": "This replica's name in the group."},
+                        "role": {"type": "string", "enum": ["leader", "standby"]},
+                        "epoch": {"type": "integer", "description": "The fencing epoch this replica leads at, or the latest it has seen."},
+                        "leader": {"type": ["string", "null"], "description": "The lease holder's replica name (null while nobody holds an unexpired lease)."},
+                        "leader_url": {"type": ["string", "null"], "description": "The leader's `advertise_url`, when it set one."},
+                        "lease_age_ms": {"type": ["integer", "null"], "description": "Time since the lease was last renewed, as this replica knows it."},
+                        "journal_ok": {"type": "boolean", "description": "Whether this replica reached the journal database within the last lease."},
+                        "applied_seq": {"type": "integer", "description": "The last journal sequence this replica has read."}}},
                 "IntentBody": {"type": "object", "required": ["recording"], "additionalProperties": false,
                     "properties": {"recording": {"type": "boolean"}}},
                 "BatchBody": {"type": "object", "required": ["intents"], "additionalProperties": false,

@@ -391,6 +391,8 @@ fn guarantees_that_can_fail_table() {
                 "flapping-site",
                 "handover-lost-stop-reply",
                 "happy-path",
+                "leader-dies-long-sessions",
+                "leader-dies-site-down",
                 "long-session-autostop",
                 "lost-start-reply",
                 "overtaken-stop-partition",

@@ -14,6 +14,9 @@ use super::{PgError, CHANNEL, STATEMENT_TIMEOUT};
 
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the server lets a session sit inside a transaction waiting
+/// for this client (a transaction takes milliseconds; well under a lease).
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(2);
 
 /// Where the journal database is and how to log in. The password and
 /// the CA bytes never appear in `Debug` output.
@@ -131,6 +134,20 @@ impl Connector {
                 tracing::debug!(target = %shown, error = %e, "journal connection ended");
             }
         });
+        // A replica paused (SIGSTOP, a VM freeze) in the middle of a write
+        // would otherwise hold its row locks — the lease row among them —
+        // until it resumes, and no standby could take over: the server ends
+        // such a session and its transaction (never acknowledged) instead.
+        timed(async {
+            client
+                .batch_execute(&format!(
+                    "SET idle_in_transaction_session_timeout = {}",
+                    IDLE_IN_TRANSACTION.as_millis()
+                ))
+                .await
+                .map_err(PgError::from)
+        })
+        .await?;
         Ok(client)
     }
 }

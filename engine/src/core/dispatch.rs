@@ -58,7 +58,8 @@ impl Mirror {
         let desired = self.desired(p)?;
         let site = p % self.nsites;
         let pair = &self.pairs[p];
-        if pair.slot.is_none() || pair.inflight.is_some() {
+        let superseding = pair.inflight.is_some();
+        if pair.slot.is_none() || (superseding && !self.may_supersede(now, p, desired)) {
             return None;
         }
         if !self.sites[site].usable() && !self.handover_start_despite_down(now, p) {
@@ -66,6 +67,15 @@ impl Mirror {
         }
         if pair.retry_at > now {
             return None;
+        }
+        // An overdue request's fate is unknown: move straight toward the
+        // intent (see `overdue.rs`).
+        if superseding {
+            return Some(if desired {
+                RecorderOp::Start
+            } else {
+                RecorderOp::Stop
+            });
         }
         // An open hand-over is closed by its Start first, whatever the
         // intent: it back-fills the hole from the pre-buffer (and a stop
@@ -193,6 +203,9 @@ impl Mirror {
         let mut devices = Vec::with_capacity(pairs.len());
         for &p in &pairs {
             let wanted = self.desired(p) == Some(true);
+            if self.pairs[p].inflight.is_some() {
+                self.supersede(now, p, op);
+            }
             let pair = &mut self.pairs[p];
             pair.inflight = Some((req, op));
             pair.last_op_sent = now;
@@ -221,6 +234,7 @@ impl Mirror {
             now + self.policy.request_timeout,
             Timer::RequestTimeout(req),
         );
+        self.watch_overdue(now, site, req);
         self.stats.requests += 1;
         self.outbox.push_back(Command::Send {
             req,
@@ -233,8 +247,8 @@ impl Mirror {
     }
 
     /// Probes one recorder: the cameras whose state matters there (wanted
-    /// recording, or not known to be stopped). A site that is down is probed
-    /// even with nothing to ask, as its health check.
+    /// recording, or not known to be stopped). A site that is down or
+    /// suspect is probed even with nothing to ask, as its health check.
     pub(super) fn send_probe(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
         let Some(token) = self.sites[site].token_value().map(str::to_owned) else {
             // Due while a login is under way: ask as soon as it succeeds,
@@ -261,7 +275,7 @@ impl Mirror {
                 pairs.push(p);
             }
         }
-        if devices.is_empty() && self.sites[site].up {
+        if devices.is_empty() && !self.sites[site].probed_closely() {
             return;
         }
         let req = self.next_request_id();
@@ -291,7 +305,7 @@ impl Mirror {
     }
 
     /// Whether the probe in flight to `recorder` holds the next one back.
-    /// On a site that is down the probe is the health check: one lost in a
+    /// On a site that is down or suspect the probe is the health check: one lost in a
     /// black hole (a partition that has just healed) must not delay noticing
     /// the site back by a whole request time-out, so after a down-probe
     /// interval the next one goes anyway.
@@ -299,7 +313,7 @@ impl Mirror {
         let Some(req) = self.sites[site].probe_in_flight(recorder) else {
             return false;
         };
-        self.sites[site].up
+        !self.sites[site].probed_closely()
             || self
                 .inflight
                 .get(&req)
@@ -319,10 +333,10 @@ impl Mirror {
                 if self.sites[site].probe_gen.get(recorder) != Some(&gen) {
                     return;
                 }
-                let interval = if self.sites[site].up {
-                    self.policy.probe_interval
-                } else {
+                let interval = if self.sites[site].probed_closely() {
                     self.policy.down_probe_interval
+                } else {
+                    self.policy.probe_interval
                 };
                 self.timers
                     .arm(now + interval.max(1), Timer::Probe(site, recorder, gen));
@@ -345,6 +359,7 @@ impl Mirror {
             // Logins are sent by `flush` when due; the timer only wakes it.
             Timer::Login(_) => {}
             Timer::HandoverOverdue(p, req) => self.on_handover_overdue(now, p, req),
+            Timer::Overdue(req) => self.on_overdue(now, req),
         }
     }
 }

@@ -192,17 +192,18 @@ impl Mirror {
         self.sites[p % self.nsites].last_failure_at = Some(now);
         let pair = &mut self.pairs[p];
         pair.inflight = None;
-        pair.overtaken_stop = Some(req);
+        pair.overtaken_stops.push(req);
         pair.forget_observation();
         self.mark_dirty(p);
     }
 
-    /// The overtaken hand-over Stop of pair `p` answered (or timed out) after
-    /// all: it may have executed after the Start, so the Start is repeated.
-    pub(super) fn on_overtaken_stop_settled(&mut self, p: usize) {
+    /// The overtaken Stop `req` of pair `p` (a hand-over's, or one a start
+    /// click overtook) answered or timed out after all: it may have executed
+    /// after the Start, so the Start is repeated.
+    pub(super) fn on_overtaken_stop_settled(&mut self, p: usize, req: RequestId) {
         let pair = &mut self.pairs[p];
-        pair.overtaken_stop = None;
-        if pair.handover.is_none() {
+        pair.overtaken_stops.retain(|&r| r != req);
+        if pair.handover.is_none() && pair.overtaken_stops.is_empty() {
             // The renewal's Start is done: release the siblings it held.
             pair.renewing = false;
             let camera = p / self.nsites;

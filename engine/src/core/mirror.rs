@@ -346,6 +346,7 @@ impl Mirror {
             // intent had accumulated.
             pair.failures = 0;
             pair.retry_at = 0;
+            pair.supersedes = 0;
             // A stop click during a renewal's hand-over (its Stop in flight
             // or done, its Start pending) keeps the hand-over: its Start
             // back-fills the footage up to the click from the pre-buffer,

@@ -18,6 +18,7 @@ mod device_errors;
 mod dispatch;
 mod handover;
 mod mirror;
+mod overdue;
 mod pair;
 mod replies;
 mod sabotage;

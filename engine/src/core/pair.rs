@@ -50,9 +50,13 @@ pub(crate) struct Pair {
     /// a Start succeeds the recorder may be stopped, covered only by its
     /// pre-buffer. The Start goes first, whatever the intent.
     pub handover: Option<Nanos>,
-    /// A hand-over Stop whose reply was overdue, overtaken by the Start: if
-    /// it answers after all it may have executed after that Start.
-    pub overtaken_stop: Option<RequestId>,
+    /// Stops whose reply was overdue, overtaken by a Start (a renewal's, or
+    /// a start click's; see `overdue.rs`): if one answers after all it may
+    /// have executed after that Start.
+    pub overtaken_stops: Vec<RequestId>,
+    /// Overdue requests of this pair superseded since its last answered
+    /// Start/Stop or click (paces blind re-sends; see `overdue.rs`).
+    pub supersedes: u32,
     /// The overtaken Stop answered while the Start was in flight: the
     /// Start's success does not prove the recorder records.
     pub start_in_doubt: bool,
@@ -77,7 +81,8 @@ impl Pair {
             watch_until: 0,
             unconfirmed_start: None,
             handover: None,
-            overtaken_stop: None,
+            overtaken_stops: Vec::new(),
+            supersedes: 0,
             start_in_doubt: false,
             device_rejections: 0,
         }

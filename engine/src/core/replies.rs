@@ -91,11 +91,11 @@ impl Mirror {
                     answered[idx] = true;
                     let p = pairs[idx];
                     if self.pairs[p].inflight != Some((req, op)) {
-                        if self.pairs[p].overtaken_stop == Some(req) {
+                        if self.pairs[p].overtaken_stops.contains(&req) {
                             if r.ok {
-                                self.on_overtaken_stop_settled(p);
+                                self.on_overtaken_stop_settled(p, req);
                             } else {
-                                self.pairs[p].overtaken_stop = None;
+                                self.pairs[p].overtaken_stops.retain(|&o| o != req);
                             }
                         }
                         continue;
@@ -155,6 +155,7 @@ impl Mirror {
         pair.inflight = None;
         pair.failures = 0;
         pair.retry_at = 0;
+        pair.supersedes = 0;
         match op {
             RecorderOp::Start => {
                 let was_renewing = pair.renewing || pair.handover.is_some();
@@ -183,7 +184,7 @@ impl Mirror {
                 // While an overtaken Stop may still execute, the renewal is
                 // not over: siblings keep waiting (stagger), so the late Stop
                 // cannot meet a sibling's renewal Stop.
-                pair.renewing = pair.overtaken_stop.is_some();
+                pair.renewing = !pair.overtaken_stops.is_empty();
                 pair.handover = None;
                 if was_renewing {
                     self.stats.renewals += 1;
@@ -322,11 +323,12 @@ impl Mirror {
             Purpose::Op(op, pairs) => {
                 let mut delay = None;
                 for p in pairs {
-                    if self.pairs[p].inflight.is_none_or(|(_, o)| o != op) {
+                    if self.pairs[p].inflight != Some((req, op)) {
                         // A faulted request did not execute: an overtaken
-                        // hand-over Stop leaves no doubt behind.
-                        if op == RecorderOp::Stop && self.pairs[p].overtaken_stop.is_some() {
-                            self.pairs[p].overtaken_stop = None;
+                        // Stop leaves no doubt behind, a superseded request
+                        // nothing to retry.
+                        if op == RecorderOp::Stop {
+                            self.pairs[p].overtaken_stops.retain(|&o| o != req);
                         }
                         continue;
                     }
@@ -369,8 +371,8 @@ impl Mirror {
                 // A refused connection never reached the recorder.
                 let may_have_executed = *err != TransportError::Refused;
                 for p in pairs {
-                    if op == RecorderOp::Stop && self.pairs[p].overtaken_stop == Some(req) {
-                        self.on_overtaken_stop_settled(p);
+                    if op == RecorderOp::Stop && self.pairs[p].overtaken_stops.contains(&req) {
+                        self.on_overtaken_stop_settled(p, req);
                         continue;
                     }
                     if self.pairs[p].inflight == Some((req, op)) {
@@ -418,7 +420,7 @@ impl Mirror {
 
     /// Starts a new probe chain for one recorder, due after the health-probe
     /// interval (plus jitter); older chains retire.
-    fn reprobe_soon(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
+    pub(super) fn reprobe_soon(&mut self, now: Nanos, site: SiteId, recorder: RecorderId) {
         let jitter = self
             .rng
             .random_range(0..=self.policy.down_probe_interval / 4);
@@ -455,7 +457,8 @@ impl Mirror {
             pair.retry_at = 0;
             pair.renewing = false;
             pair.handover = None;
-            pair.overtaken_stop = None;
+            pair.overtaken_stops.clear();
+            pair.supersedes = 0;
             pair.start_in_doubt = false;
             self.mark_dirty(p);
         }

@@ -7,6 +7,12 @@
 //! call a working site down and hold back every Start for a probe cycle);
 //! then it is only probed (one health probe per recorder at a time) until any
 //! reply comes back, which triggers re-assertion of every camera on it.
+//!
+//! Between the two, a site is **suspect** when a Start/Stop to it is overdue
+//! (see `overdue.rs`) and nothing sent later has answered: it stays up, but
+//! is health-probed at the down cadence, so the end of a hang or partition
+//! shorter than the time-outs that would call it down is noticed within a
+//! probe interval, not when those time-outs come.
 
 use super::types::{Nanos, RecorderId, RequestId};
 
@@ -46,6 +52,9 @@ pub(crate) struct SiteState {
     pub last_failure_at: Option<Nanos>,
     /// Round-trip estimate of the site's replies.
     pub rtt: RttEstimate,
+    /// Since when a Start/Stop has been overdue with no answer since (the
+    /// site is suspect; cleared by any answer).
+    pub suspect_since: Option<Nanos>,
 }
 
 /// Smoothed round-trip time and its variation, as TCP keeps them
@@ -97,7 +106,14 @@ impl SiteState {
             login_wanted: false,
             last_failure_at: None,
             rtt: RttEstimate::default(),
+            suspect_since: None,
         }
+    }
+
+    /// Whether the site is probed at the health-probe cadence: down, or up
+    /// but suspect.
+    pub fn probed_closely(&self) -> bool {
+        !self.up || self.suspect_since.is_some()
     }
 
     /// Whether Start/Stop may be sent now.
@@ -149,6 +165,7 @@ impl SiteState {
     /// this brings the site back up.
     pub fn record_success(&mut self, sent_at: Nanos) -> bool {
         self.consecutive_failures = 0;
+        self.suspect_since = None;
         self.last_answered_sent_at = Some(
             self.last_answered_sent_at
                 .map_or(sent_at, |t| t.max(sent_at)),

@@ -25,6 +25,9 @@ pub(crate) enum Timer {
     /// A renewal hand-over's Stop (the request) has not answered in time
     /// for the pre-buffer: send its pair's Start anyway.
     HandoverOverdue(usize, RequestId),
+    /// A Start/Stop's reply may be overdue: its pairs may supersede it
+    /// (see `overdue.rs`).
+    Overdue(RequestId),
 }
 
 #[derive(Debug, Default)]

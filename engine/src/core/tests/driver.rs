@@ -117,8 +117,9 @@ pub struct Driver {
     /// Every recorder state change.
     pub changes: Vec<Change>,
     /// (site, device) pairs that had two Start/Stop in flight at once —
-    /// except a renewal's Start overtaking its overdue Stop, which the
-    /// hand-over rules allow (see `core/handover.rs`).
+    /// except a request superseding an overdue one, which the engine allows
+    /// (see `core/overdue.rs` and `core/handover.rs`) but never sooner than
+    /// the first-retry delay after it.
     pub overlaps: Vec<(Nanos, SiteId, DeviceId)>,
     /// Token-invalid faults the sites answered.
     pub token_faults: u32,
@@ -373,10 +374,17 @@ impl Driver {
                     for d in devices {
                         let key = (site, d.clone());
                         if let Some(&(_, sent_at, prev)) = self.ops_inflight.get(&key) {
+                            // A hand-over Stop may be overtaken after half
+                            // the pre-buffer; any other request once it is
+                            // overdue, never before the first-retry delay.
                             let overtakes = prev == RecorderOp::Stop
                                 && *op == RecorderOp::Start
                                 && self.now >= sent_at + self.cfg.sites[site].prebuffer / 2;
-                            if self.now < sent_at + self.policy.request_timeout && !overtakes {
+                            let overdue = self.now >= sent_at + self.policy.retry_initial;
+                            if self.now < sent_at + self.policy.request_timeout
+                                && !overtakes
+                                && !overdue
+                            {
                                 self.overlaps.push((self.now, site, d.clone()));
                             }
                         }

@@ -69,13 +69,24 @@ fn longest_hole(d: &Driver, from: Nanos, to: Nanos, stop_click: Option<Nanos>) -
 }
 
 fn timer_dated_from_a_lost_start(sabotage: Sabotage) -> Vec<Change> {
-    let mut d = lone_site(SECS, 50, sabotage);
+    let mut cfg = config(2, 1, 1, Some(LIMIT));
+    for s in &mut cfg.sites {
+        s.prebuffer = SECS;
+    }
+    // Drift probes would see the recording first and date its timer as
+    // unknown (renew at once); this is about a Start confirming first.
+    cfg.policy.probe_interval = 10 * 60 * SECS;
+    let mut d = Driver::new(cfg, 50);
+    d.m.sabotage(sabotage);
+    d.sites[1].net = Net::Refuse;
+    d.run_for(SECS);
     // The Start executes, its reply is lost...
     d.sites[0].drop_reply = 1.0;
     d.click(0, true);
-    d.run_for(100 * MILLIS);
+    d.run_for(50 * MILLIS);
     assert!(d.rec(0, 0));
-    // ...and the site answers nothing but faults for 40 s.
+    // ...and the site answers nothing but faults for 40 s (from before the
+    // Start is overdue, so its re-sending faults too).
     d.sites[0].drop_reply = 0.0;
     d.sites[0].fault_all = true;
     d.run_for(40 * SECS);

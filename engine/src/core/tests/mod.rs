@@ -9,6 +9,7 @@ mod driver;
 mod clicks;
 mod faults;
 mod handover;
+mod overdue;
 mod props;
 mod renewal;
 mod restore;

@@ -1,0 +1,102 @@
+//! Overdue requests (see `core/overdue.rs`): a Start lost in a short
+//! partition, a Stop whose reply was lost ahead of a start click, and a hang
+//! shorter than the time-outs — none may hold a camera back until the
+//! request time-out (5 s here, as a deployment over a slow WAN sets it).
+
+use super::driver::*;
+use crate::core::*;
+
+/// Two sites, one camera, a 5 s request time-out; site 1 alone can fail.
+fn slow_timeout_sites(seed: u64) -> Driver {
+    let mut cfg = config(2, 1, 1, None);
+    cfg.policy.request_timeout = 5 * SECS;
+    for s in &mut cfg.sites {
+        s.prebuffer = SECS;
+    }
+    Driver::started(cfg, seed)
+}
+
+/// How long after `heal` site `site` records camera 0 again.
+fn back_after(d: &Driver, site: SiteId, heal: Nanos) -> Nanos {
+    d.first_recording_since(site, 0, heal).expect("recording again") - heal
+}
+
+#[test]
+fn a_start_lost_in_a_short_partition_lands_soon_after_it_heals() {
+    let mut d = slow_timeout_sites(60);
+    // A 1 s partition swallows the click's Start (the site is not called
+    // down: nothing has timed out yet).
+    d.sites[1].net = Net::Hang;
+    d.run_for(350 * MILLIS);
+    d.click(0, true);
+    d.run_for(650 * MILLIS);
+    d.sites[1].net = Net::Up;
+    let heal = d.now;
+    d.run_for(10 * SECS);
+    // Suspect after the overdue Start: probed every 500 ms (+ up to 125 ms
+    // jitter); the first answered probe lets the Start be re-sent.
+    let back = back_after(&d, 1, heal);
+    assert!(
+        back < 700 * MILLIS,
+        "recording {} ms after the heal (time-out 5 s)",
+        back / MILLIS
+    );
+    assert_eq!(d.m.stats().sites_down, 0, "never called down");
+}
+
+#[test]
+fn a_hang_shorter_than_the_time_outs_is_noticed_within_a_probe_interval() {
+    let mut d = slow_timeout_sites(61);
+    d.sites[1].net = Net::Hang;
+    d.run_for(666 * MILLIS);
+    d.click(0, true);
+    d.run_for(2300 * MILLIS);
+    d.sites[1].net = Net::Up;
+    let heal = d.now;
+    d.run_for(10 * SECS);
+    let back = back_after(&d, 1, heal);
+    assert!(
+        back < 700 * MILLIS,
+        "recording {} ms after a 2.97 s hang ended",
+        back / MILLIS
+    );
+}
+
+/// Site 1 refuses everything (the other site is out); site 0's Stop
+/// executes but its reply is lost, and the user clicks start 50 ms later.
+fn start_click_behind_a_lost_stop_reply(seed: u64) -> (Driver, Nanos) {
+    let mut d = slow_timeout_sites(seed);
+    d.sites[1].net = Net::Refuse;
+    d.click(0, true);
+    d.run_for(10 * SECS);
+    assert!(d.rec(0, 0));
+    d.sites[0].drop_reply = 1.0;
+    d.click(0, false);
+    d.run_for(30 * MILLIS);
+    assert!(!d.rec(0, 0), "the Stop executed");
+    d.sites[0].drop_reply = 0.0;
+    d.run_for(20 * MILLIS);
+    d.click(0, true);
+    let click = d.now;
+    d.run_for(10 * SECS);
+    (d, click)
+}
+
+#[test]
+fn a_start_click_overtakes_a_stop_whose_reply_was_lost() {
+    let (d, click) = start_click_behind_a_lost_stop_reply(62);
+    // The Start must land within the 1 s pre-buffer of the click, or the
+    // footage between the click and the Start is lost with site 1 out.
+    let back = d.first_recording_since(0, 0, click).expect("recording again") - click;
+    assert!(
+        back < SECS,
+        "recording {} ms after the start click (pre-buffer 1 s)",
+        back / MILLIS
+    );
+    assert!(d.rec(0, 0));
+    // The overtaken Stop timed out 5 s after it was sent: it might have
+    // executed after the Start, so the Start was repeated.
+    let starts = d.ops(0, RecorderOp::Start, click);
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert!(starts[1].at >= click + 5 * SECS - 50 * MILLIS, "{starts:?}");
+}

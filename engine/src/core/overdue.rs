@@ -51,7 +51,8 @@ impl Mirror {
     /// or `None` when the request time-out comes first (or no round trip to
     /// the site has been timed yet).
     pub(super) fn overdue_after(&self, site: SiteId) -> Option<Nanos> {
-        if self.sabotage.careless_handover {
+        // Test-only planted bug (see `sabotage.rs`): wait for time-outs.
+        if self.sabotage.patient_requests {
             return None;
         }
         let bound = self.sites[site].rtt.bound();

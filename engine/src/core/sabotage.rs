@@ -32,6 +32,9 @@ pub struct Sabotage {
     /// check before the Stop, the Start retried with the generic back-off,
     /// no early Start when the Stop's reply is overdue.
     pub careless_handover: bool,
+    /// Wait for every Start/Stop's reply until its time-out: no request is
+    /// overdue, none superseded, no site suspect (see `overdue.rs`).
+    pub patient_requests: bool,
 }
 
 impl Sabotage {
@@ -44,6 +47,7 @@ impl Sabotage {
             || self.young_timer
             || self.abandon_handover
             || self.careless_handover
+            || self.patient_requests
     }
 }
 

@@ -145,8 +145,19 @@ fn planted_within(sabotage: Sabotage, key: &str, runs: u64, max_faults: usize) {
 
 /// [`planted_within`] exploring from `seed`.
 fn planted_seeded(sabotage: Sabotage, key: &str, runs: u64, max_faults: usize, seed: u64) {
-    let base = base();
-    let r = explore(&base, &config(runs, seed, sabotage), |_| {});
+    planted_on(&base(), sabotage, key, runs, max_faults, seed);
+}
+
+/// [`planted_seeded`] on another base.
+fn planted_on(
+    base: &Scenario,
+    sabotage: Sabotage,
+    key: &str,
+    runs: u64,
+    max_faults: usize,
+    seed: u64,
+) {
+    let r = explore(base, &config(runs, seed, sabotage), |_| {});
     let f = r.findings.iter().find(|f| f.key == key).unwrap_or_else(|| {
         panic!(
             "`{key}` not found in {runs} worlds; found {:?}",
@@ -227,6 +238,26 @@ fn the_healthy_engine_passes_a_few_hundred_worlds() {
         r.findings.is_empty(),
         "{:?}",
         r.findings.first().map(|f| to_toml(&f.minimal))
+    );
+}
+
+/// Waiting for every time-out is found where the time-out is long (5 s, a
+/// slow WAN): a Start lost in a short partition or behind a lost reply
+/// holds its camera back past the reaction time.
+#[test]
+fn planted_patient_requests_is_found_and_shrunk() {
+    let text = format!("{BASE}\n[policy]\nrequest_timeout = \"5s\"\n");
+    let slow_wan = scenario::parse(&text, "base.toml").expect("the test base is valid");
+    planted_on(
+        &slow_wan,
+        Sabotage {
+            patient_requests: true,
+            ..Sabotage::default()
+        },
+        "recovery_time.max",
+        3000,
+        2,
+        1,
     );
 }
 
@@ -353,7 +384,7 @@ fn guarantees_that_can_fail_table() {
         })
         .collect();
     let off = Sabotage::default;
-    let table: [(Sabotage, &[&str]); 7] = [
+    let table: [(Sabotage, &[&str]); 8] = [
         (
             Sabotage {
                 no_renewal: true,
@@ -421,6 +452,13 @@ fn guarantees_that_can_fail_table() {
                 ..off()
             },
             &["handover-lost-stop-reply", "handover-token-expiry"],
+        ),
+        (
+            Sabotage {
+                patient_requests: true,
+                ..off()
+            },
+            &["partition-swallows-start", "start-click-behind-lost-stop"],
         ),
     ];
     for (sabotage, expected) in table {

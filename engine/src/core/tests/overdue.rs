@@ -18,7 +18,9 @@ fn slow_timeout_sites(seed: u64) -> Driver {
 
 /// How long after `heal` site `site` records camera 0 again.
 fn back_after(d: &Driver, site: SiteId, heal: Nanos) -> Nanos {
-    d.first_recording_since(site, 0, heal).expect("recording again") - heal
+    d.first_recording_since(site, 0, heal)
+        .expect("recording again")
+        - heal
 }
 
 #[test]
@@ -87,7 +89,10 @@ fn a_start_click_overtakes_a_stop_whose_reply_was_lost() {
     let (d, click) = start_click_behind_a_lost_stop_reply(62);
     // The Start must land within the 1 s pre-buffer of the click, or the
     // footage between the click and the Start is lost with site 1 out.
-    let back = d.first_recording_since(0, 0, click).expect("recording again") - click;
+    let back = d
+        .first_recording_since(0, 0, click)
+        .expect("recording again")
+        - click;
     assert!(
         back < SECS,
         "recording {} ms after the start click (pre-buffer 1 s)",

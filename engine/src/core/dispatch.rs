@@ -320,11 +320,22 @@ impl Mirror {
                 .is_some_and(|f| now < f.sent_at + self.policy.down_probe_interval)
     }
 
+    /// Keeps timed-out probe `req` for its late answer (see
+    /// [`Mirror::on_reply`]), forgetting those past the late-request horizon.
+    fn keep_late_probe(&mut self, now: Nanos, req: RequestId, inflight: InFlight) {
+        let horizon = super::replies::LATE_REQUEST_HORIZON;
+        self.late_probes.retain(|_, f| f.sent_at + horizon > now);
+        self.late_probes.insert(req, inflight);
+    }
+
     pub(super) fn fire(&mut self, now: Nanos, timer: Timer) {
         match timer {
             Timer::RequestTimeout(req) => {
                 if let Some(inflight) = self.inflight.remove(&req) {
                     self.stats.timeouts += 1;
+                    if matches!(inflight.purpose, Purpose::Probe(..)) {
+                        self.keep_late_probe(now, req, inflight.clone());
+                    }
                     self.handle_reply(now, req, inflight, Err(TransportError::Timeout));
                 }
             }

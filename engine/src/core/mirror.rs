@@ -83,6 +83,9 @@ pub struct Mirror {
     pub(super) recorder_cameras: Vec<Vec<Vec<usize>>>,
     pub(super) sites: Vec<SiteState>,
     pub(super) inflight: HashMap<RequestId, InFlight>,
+    /// Probes that timed out, kept for the late-request horizon: an answer
+    /// arriving after the time-out still says what the recorder did.
+    pub(super) late_probes: HashMap<RequestId, InFlight>,
     pub(super) next_req: u64,
     pub(super) timers: Timers,
     pub(super) dirty: Vec<usize>,
@@ -150,6 +153,7 @@ impl Mirror {
             recorder_cameras,
             sites,
             inflight: HashMap::new(),
+            late_probes: HashMap::new(),
             next_req: 0,
             timers: Timers::default(),
             dirty: Vec::new(),
@@ -226,11 +230,18 @@ impl Mirror {
     }
 
     /// Feeds the outcome of request `req`. Unknown or already timed-out
-    /// requests are ignored.
+    /// requests are ignored — except a timed-out probe's answer, which still
+    /// tells what the recorder was doing when it was served (a heavy-tailed
+    /// link may deliver it seconds after the time-out; waiting for the next
+    /// probe's round trip instead would double the time to notice a loss).
     pub fn on_reply(&mut self, now: Nanos, req: RequestId, reply: Result<Reply, TransportError>) {
         self.ensure_started(now);
         if let Some(inflight) = self.inflight.remove(&req) {
             self.handle_reply(now, req, inflight, reply);
+        } else if matches!(reply, Ok(Reply::States(_))) {
+            if let Some(inflight) = self.late_probes.remove(&req) {
+                self.handle_reply(now, req, inflight, reply);
+            }
         }
         self.flush(now);
     }

@@ -578,6 +578,23 @@ fn no_clicks_while_crashed(s: &mut Scenario) {
 
 /// One random fault of kind `NAMES[kind]`, or `None` when it cannot fit in
 /// the run.
+/// The longest engine crash a safe world holds: 20 s, and no longer than
+/// the engine's worst-case renewal margin allows. A renewal that cannot fit
+/// its site's pre-buffer waits for a better moment up to its *last moment*
+/// — a third of `min(renew_before, limit/2)` before the auto-stop (the
+/// engine's hand-over rule 2) — so a crash must end, and the restored engine
+/// re-assert within its reaction time, inside that: 7 s at the defaults.
+/// Longer crashes are a dead engine the promise does not cover (they are
+/// explored with `--allow-total-outage`).
+pub fn safe_crash_max(s: &Scenario) -> Nanos {
+    s.sites
+        .iter()
+        .filter_map(|site| site.manual_recording_max)
+        .map(|limit| (s.policy.renew_before.min(limit / 2) / 3).saturating_sub(REACTION_TIME))
+        .min()
+        .map_or(20 * SECS, |m| m.clamp(SECS, 20 * SECS))
+}
+
 fn fault(rng: &mut ChaCha8Rng, s: &Scenario, kind: usize, safe: bool) -> Option<FaultDef> {
     let site = Some(rng.random_range(0..s.sites.len()));
     let span = |rng: &mut ChaCha8Rng, lo: Nanos, hi: Nanos| ms(log_uniform(rng, lo, hi));
@@ -630,8 +647,8 @@ fn fault(rng: &mut ChaCha8Rng, s: &Scenario, kind: usize, safe: bool) -> Option<
         ),
         "token_expiry" => (site, FaultKind::TokenExpiry, 0),
         _ => {
-            // Safe worlds keep crashes well inside the renewal margin.
-            let max = if safe { 20 * SECS } else { 90 * SECS };
+            // Safe worlds keep crashes inside the renewal margin.
+            let max = if safe { safe_crash_max(s) } else { 90 * SECS };
             (None, FaultKind::EngineCrash, span(rng, SECS, max))
         }
     };

@@ -440,3 +440,29 @@ fn a_start_executing_long_after_its_timeout_is_stopped() {
     );
     assert!(d.first_recording_since(1, 0, landed + 5 * SECS).is_none());
 }
+
+/// A probe's answer that arrives after its time-out still says what the
+/// recorder was doing: a restart it reveals is repaired then, not a whole
+/// probe round trip later.
+#[test]
+fn a_probe_answer_after_its_time_out_still_counts() {
+    let cfg = with_policy(config(2, 1, 1, None), |p| p.request_timeout = 5 * SECS);
+    let mut d = Driver::started(cfg, 22);
+    d.click(0, true);
+    d.run_for(5 * SECS);
+    assert!(d.rec(1, 0));
+    // Round trips of 7 s from now on: every answer comes after its time-out.
+    d.sites[1].latency = 3500 * MILLIS;
+    d.restart_recorder(1);
+    let restart = d.now;
+    d.run_for(30 * SECS);
+    let probe = d.ops(1, RecorderOp::Probe, restart)[0].at;
+    let back = d.first_recording_since(1, 0, restart).expect("re-asserted") - probe;
+    // The first probe's answer (7 s), then the Start's trip (3.5 s); waiting
+    // for a second probe would take 5.5 s + 7 s + 3.5 s.
+    assert!(
+        back <= 10500 * MILLIS + 10 * MILLIS,
+        "recording {} ms after the first probe",
+        back / MILLIS
+    );
+}

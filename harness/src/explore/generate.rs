@@ -206,9 +206,13 @@ fn tail_p99(d: &LatencyDist) -> Nanos {
     }
 }
 
-/// The window a fault occupies for the rule: its own plus the recovery margin.
-fn window(f: &FaultDef) -> (Nanos, Nanos) {
-    (f.at, f.end() + RECOVERY_MARGIN)
+/// The window a fault occupies for the rule: its own plus the time its site
+/// may take to recover — the recovery margin, or the world's recovery bound
+/// where its links are slower (a 2 s p99 tail: 9 s). A second fault inside
+/// that would be charged to the first one's recovery, and a site still
+/// recovering is not a healthy one.
+fn window(f: &FaultDef, sites: &[SiteDef]) -> (Nanos, Nanos) {
+    (f.at, f.end() + RECOVERY_MARGIN.max(recovery_bound(sites)))
 }
 
 /// Classifies `f` on its own site of `sites` (see [`class`]).
@@ -229,14 +233,14 @@ fn class_on(f: &FaultDef, sites: &[SiteDef]) -> Class {
 /// Whether `f` may join `faults` under the one-healthy-site rule, on a
 /// world with these `sites`.
 pub fn fits(f: &FaultDef, faults: &[FaultDef], sites: &[SiteDef]) -> bool {
-    let (a0, a1) = window(f);
+    let (a0, a1) = window(f, sites);
     let ca = class_on(f, sites);
     // An outage leaves the other sites to carry the evidence alone.
     if ca == Class::Outage && !others_cover(f, None, sites) {
         return false;
     }
     faults.iter().all(|g| {
-        let (b0, b1) = window(g);
+        let (b0, b1) = window(g, sites);
         let overlap = a0 < b1 && b0 < a1;
         if !overlap {
             return true;

@@ -587,3 +587,43 @@ fn an_outage_needs_the_other_site_to_cover_alone() {
     assert!(!schedule_fits(&[outage(0, 10), slow.clone()], &both_near));
     assert!(schedule_fits(&[outage(0, 40), slow], &both_near));
 }
+
+/// A site's next fault waits for the previous one's recovery: the margin,
+/// or the world's recovery bound where the links are slower (a 2 s p99
+/// tail: 3 s + 3 · 2 s = 9 s), so each fault's recovery is measured alone.
+#[test]
+fn a_sites_faults_are_spaced_by_the_worlds_recovery_bound() {
+    use crate::scenario::{FaultDef, FaultKind, SiteDef};
+    use engine::core::{MILLIS, SECS};
+    use sim::world::latency::LatencyDist;
+    let near = base().sites[0].clone();
+    let far = SiteDef {
+        latency: LatencyDist::LogNormal {
+            median: 60 * MILLIS,
+            p99: 2 * SECS,
+        },
+        ..near.clone()
+    };
+    let restart = |at: Nanos| FaultDef {
+        site: Some(1),
+        kind: FaultKind::Restart,
+        at,
+        duration: 0,
+    };
+    let near_far = [near.clone(), far];
+    assert_eq!(generate::recovery_bound(&near_far), 9 * SECS);
+    assert!(!schedule_fits(
+        &[restart(10 * SECS), restart(15 * SECS)],
+        &near_far
+    ));
+    assert!(schedule_fits(
+        &[restart(10 * SECS), restart(19 * SECS + MILLIS)],
+        &near_far
+    ));
+    // Fast links keep the 5 s margin.
+    let both_near = [near.clone(), near];
+    assert!(schedule_fits(
+        &[restart(10 * SECS), restart(15 * SECS + MILLIS)],
+        &both_near
+    ));
+}

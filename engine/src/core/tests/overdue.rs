@@ -17,27 +17,32 @@ fn slow_timeout_sites(seed: u64) -> Driver {
 }
 
 /// How long after `heal` site `site` records camera 0 again.
-fn back_after(d: &Driver, site: SiteId, heal: Nanos) -> Nanos {
-    d.first_recording_since(site, 0, heal)
+/// Site 1 swallows every request (a partition or hang) from `before` ahead
+/// of a start click until `inside` after it; returns the driver and how
+/// long after the heal site 1 records camera 0.
+fn click_inside_a_hang(seed: u64, before: Nanos, inside: Nanos) -> (Driver, Nanos) {
+    let mut d = slow_timeout_sites(seed);
+    d.sites[1].net = Net::Hang;
+    d.run_for(before);
+    d.click(0, true);
+    d.run_for(inside);
+    d.sites[1].net = Net::Up;
+    let heal = d.now;
+    d.run_for(10 * SECS);
+    let back = d
+        .first_recording_since(1, 0, heal)
         .expect("recording again")
-        - heal
+        - heal;
+    (d, back)
 }
 
 #[test]
 fn a_start_lost_in_a_short_partition_lands_soon_after_it_heals() {
-    let mut d = slow_timeout_sites(60);
     // A 1 s partition swallows the click's Start (the site is not called
-    // down: nothing has timed out yet).
-    d.sites[1].net = Net::Hang;
-    d.run_for(350 * MILLIS);
-    d.click(0, true);
-    d.run_for(650 * MILLIS);
-    d.sites[1].net = Net::Up;
-    let heal = d.now;
-    d.run_for(10 * SECS);
-    // Suspect after the overdue Start: probed every 500 ms (+ up to 125 ms
-    // jitter); the first answered probe lets the Start be re-sent.
-    let back = back_after(&d, 1, heal);
+    // down: nothing has timed out yet). Suspect after the overdue Start: it
+    // is probed every 500 ms (+ up to 125 ms jitter), and the first answered
+    // probe lets the Start be re-sent.
+    let (d, back) = click_inside_a_hang(60, 350 * MILLIS, 650 * MILLIS);
     assert!(
         back < 700 * MILLIS,
         "recording {} ms after the heal (time-out 5 s)",
@@ -48,15 +53,7 @@ fn a_start_lost_in_a_short_partition_lands_soon_after_it_heals() {
 
 #[test]
 fn a_hang_shorter_than_the_time_outs_is_noticed_within_a_probe_interval() {
-    let mut d = slow_timeout_sites(61);
-    d.sites[1].net = Net::Hang;
-    d.run_for(666 * MILLIS);
-    d.click(0, true);
-    d.run_for(2300 * MILLIS);
-    d.sites[1].net = Net::Up;
-    let heal = d.now;
-    d.run_for(10 * SECS);
-    let back = back_after(&d, 1, heal);
+    let (_, back) = click_inside_a_hang(61, 666 * MILLIS, 2300 * MILLIS);
     assert!(
         back < 700 * MILLIS,
         "recording {} ms after a 2.97 s hang ended",

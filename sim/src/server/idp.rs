@@ -64,6 +64,35 @@ pub(crate) fn token(
     headers: &HeaderMap,
     body: &str,
 ) -> (Response, String) {
+    // IIS authenticates a request carrying Windows credentials before the
+    // identity provider sees it: the NEGOTIATE leg (whose body is empty
+    // with curl, which sends the form on the AUTHENTICATE leg only) is
+    // answered with the challenge whatever the body holds, and a failed
+    // handshake with a 401.
+    let mut windows = None;
+    if let Authorization::Ntlm { .. } = auth::authorization(headers) {
+        match auth::windows(shared, conn, headers) {
+            WindowsAuth::Authenticated {
+                user,
+                final_challenge,
+            } => windows = Some((user, final_challenge)),
+            WindowsAuth::Respond(r) => return (r, "NTLM handshake".into()),
+        }
+    }
+    let (r, outcome) = grant(shared, conn, headers, body, &mut windows);
+    let final_challenge = windows.and_then(|(_, f)| f);
+    (auth::with_final_challenge(r, final_challenge), outcome)
+}
+
+/// The token request itself, once any Windows handshake is done
+/// (`windows`: the account it authenticated).
+fn grant(
+    shared: &Shared,
+    conn: Option<&ConnCtx>,
+    headers: &HeaderMap,
+    body: &str,
+    windows: &mut Option<(String, Option<header::HeaderValue>)>,
+) -> (Response, String) {
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -102,9 +131,19 @@ pub(crate) fn token(
                 );
             }
         },
-        TokenRequest::WindowsCredentials { .. } => match auth::windows(shared, conn, headers) {
-            WindowsAuth::Authenticated(user) => user,
-            WindowsAuth::Respond(r) => return (r, "NTLM handshake".into()),
+        TokenRequest::WindowsCredentials { .. } => match windows {
+            Some((user, _)) => user.clone(),
+            // No Windows credentials on the request: the challenge.
+            None => match auth::windows(shared, conn, headers) {
+                WindowsAuth::Authenticated {
+                    user,
+                    final_challenge,
+                } => {
+                    *windows = Some((user.clone(), final_challenge));
+                    user
+                }
+                WindowsAuth::Respond(r) => return (r, "NTLM handshake".into()),
+            },
         },
     };
     let grant = shared.with_model(|m, now| m.accounts_mut().issue_access_token(now, &user));

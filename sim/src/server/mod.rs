@@ -47,9 +47,12 @@ mod idp;
 mod listener;
 mod ntlm_proof;
 mod soap;
+mod spnego;
 mod state;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_spnego;
 mod tls;
 
 use std::future::Future;

@@ -62,6 +62,31 @@ pub(crate) fn proves_password(
     mac.verify_slice(&nt[..16]).is_ok()
 }
 
+/// Whether the client says its AUTHENTICATE message carries a MIC: the
+/// MsvAvFlags pair (id 6) of its NTLMv2 response has bit 0x2 (MS-NLMP
+/// 2.2.2.1). SPNEGO then requires a mechListMIC (MS-SPNG 3.3.5.1).
+pub(crate) fn has_mic(authenticate: &[u8]) -> bool {
+    // NTProofStr (16) and the blob's fixed part (28) precede the AV pairs.
+    let Some(mut pairs) = field(authenticate, 20).and_then(|nt| nt.get(44..)) else {
+        return false;
+    };
+    while let Some(h) = pairs.get(..4) {
+        let id = u16::from_le_bytes([h[0], h[1]]);
+        let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+        let Some(value) = pairs.get(4..4 + len) else {
+            return false;
+        };
+        match id {
+            0 => return false,
+            6 if len == 4 => {
+                return u32::from_le_bytes([value[0], value[1], value[2], value[3]]) & 0x2 != 0
+            }
+            _ => pairs = &pairs[4 + len..],
+        }
+    }
+    false
+}
+
 /// A field of an NTLM message: its (length u16, max length u16, offset
 /// u32) header at `at`, the bytes it points to.
 fn field(msg: &[u8], at: usize) -> Option<&[u8]> {
@@ -127,6 +152,19 @@ mod tests {
             "Password"
         ));
         assert!(!proves_password(&msg[..40], &challenge, "Password"));
+
+        // The example's AV pairs carry no MsvAvFlags: no MIC announced.
+        assert!(!has_mic(&msg));
+        let mut flagged = nt[..44].to_vec();
+        flagged.extend([0x06, 0x00, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00]);
+        flagged.extend([0u8; 4]);
+        assert!(has_mic(&authenticate("User", "Domain", &flagged)));
+        flagged[48] = 0x01; // MsvAvFlags without the MIC bit
+        assert!(!has_mic(&authenticate("User", "Domain", &flagged)));
+        // A pair running past the end.
+        let mut cut = nt[..44].to_vec();
+        cut.extend([0x06, 0x00, 0x40, 0x00, 0x02]);
+        assert!(!has_mic(&authenticate("User", "Domain", &cut)));
     }
 
     /// An AUTHENTICATE message with just the fields this file reads.

@@ -357,6 +357,7 @@ fn login(
     mut summary: Summary,
 ) -> (Response, Summary) {
     summary.op = format!("Login({endpoint:?})");
+    let mut final_challenge = None;
     let authenticated = match endpoint {
         LoginEndpoint::Basic if shared.tls && !conn.is_some_and(|c| c.secure) => {
             // Real sites serve the legacy Basic login over HTTPS only.
@@ -370,7 +371,13 @@ fn login(
         }
         LoginEndpoint::Basic => auth::basic(shared, headers).map_err(|r| *r),
         LoginEndpoint::Windows => match auth::windows(shared, conn, headers) {
-            WindowsAuth::Authenticated(user) => Ok(user),
+            WindowsAuth::Authenticated {
+                user,
+                final_challenge: f,
+            } => {
+                final_challenge = f;
+                Ok(user)
+            }
             WindowsAuth::Respond(r) => Err(r),
         },
         LoginEndpoint::OAuth => idp::bearer(shared, headers).map_err(|r| *r),
@@ -399,10 +406,13 @@ fn login(
         "logged in".into()
     };
     (
-        soap(
-            StatusCode::OK,
-            version,
-            encode_login_response(version, &result),
+        auth::with_final_challenge(
+            soap(
+                StatusCode::OK,
+                version,
+                encode_login_response(version, &result),
+            ),
+            final_challenge,
         ),
         summary,
     )

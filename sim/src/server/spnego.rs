@@ -219,9 +219,9 @@ pub(crate) mod tests {
 
     /// A server NegTokenResp, read back: (negState, supportedMech is NTLM,
     /// responseToken, mechListMIC).
-    pub(crate) fn read_server_resp(
-        token: &[u8],
-    ) -> (Option<u8>, bool, Option<Vec<u8>>, Option<Vec<u8>>) {
+    pub(crate) type ServerResp = (Option<u8>, bool, Option<Vec<u8>>, Option<Vec<u8>>);
+
+    pub(crate) fn read_server_resp(token: &[u8]) -> ServerResp {
         let t = ContextSpecific::<NegTokenResp>::from_der(token).unwrap();
         assert_eq!(t.tag_number, TagNumber::N1);
         let t = t.value;

@@ -54,6 +54,7 @@ mod tests;
 #[cfg(test)]
 mod tests_spnego;
 mod tls;
+mod windows_auth;
 
 use std::future::Future;
 use std::io;

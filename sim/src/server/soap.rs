@@ -8,9 +8,11 @@
 //! | `POST /RecorderCommandService/RecorderCommandService.asmx` | recording server 0 |
 //! | `POST /recorder/{i}/RecorderCommandService/RecorderCommandService.asmx` | recording server `i` (0-based) |
 //!
-//! Login takes HTTP Basic credentials on both endpoints (401 with
-//! `WWW-Authenticate: Basic` when missing or wrong) and answers in the SOAP
-//! version of the request. The recorder service dispatches on the Body's
+//! Login takes HTTP Basic on the basic endpoint, NTLM (bare or inside
+//! SPNEGO, `windows_auth.rs`) on the windows one and a bearer token from the
+//! identity provider on the OAuth one — 401 with the endpoint's
+//! `WWW-Authenticate` challenges when missing or wrong — and answers in the
+//! SOAP version of the request. The recorder service dispatches on the Body's
 //! element (never SOAPAction) and answers SOAP 1.1 (`xprotect` encodes
 //! recorder responses in 1.1 only); faults follow the request's version.
 //!

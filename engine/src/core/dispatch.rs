@@ -310,14 +310,26 @@ impl Mirror {
     /// the site back by a whole request time-out, so after a down-probe
     /// interval the next one goes anyway.
     pub(super) fn probe_blocks(&self, now: Nanos, site: SiteId, recorder: RecorderId) -> bool {
-        let Some(req) = self.sites[site].probe_in_flight(recorder) else {
+        let st = &self.sites[site];
+        let Some(req) = st.probe_in_flight(recorder) else {
             return false;
         };
-        !self.sites[site].probed_closely()
-            || self
-                .inflight
-                .get(&req)
-                .is_some_and(|f| now < f.sent_at + self.policy.down_probe_interval)
+        let Some(sent_at) = self.inflight.get(&req).map(|f| f.sent_at) else {
+            return !st.probed_closely();
+        };
+        if st.probed_closely() {
+            return now < sent_at + self.policy.down_probe_interval;
+        }
+        // On a site that is up, a probe is overdue like a Start or Stop
+        // (`overdue.rs`): once it has waited two round-trip bounds while a
+        // request sent after it was answered, its trip met a tail (or its
+        // reply was lost) and the path itself works — waiting for its
+        // time-out would leave a recorder restart unseen all that while.
+        let overdue = self
+            .overdue_after(site)
+            .is_some_and(|after| now >= sent_at + after);
+        let later_answered = st.last_answered_sent_at.is_some_and(|t| t > sent_at);
+        !(overdue && later_answered)
     }
 
     /// Keeps timed-out probe `req` for its late answer (see

@@ -36,6 +36,10 @@ pub(crate) struct Pair {
     pub retry_at: Nanos,
     /// When the last Start/Stop was sent; older probe answers are stale.
     pub last_op_sent: Nanos,
+    /// Send time of the newest probe whose answer was read. Probes may
+    /// overlap (see `Mirror::probe_blocks`); an older one answering after a
+    /// newer one is stale.
+    pub last_probe_sent: Nanos,
     /// Queued for reconciliation in the current step.
     pub dirty: bool,
     /// Until when to keep probing the pair even if it is confirmed stopped:
@@ -77,6 +81,7 @@ impl Pair {
             failures: 0,
             retry_at: 0,
             last_op_sent: 0,
+            last_probe_sent: 0,
             dirty: false,
             watch_until: 0,
             unconfirmed_start: None,

@@ -250,14 +250,17 @@ impl Mirror {
             return;
         };
         let pair = &mut self.pairs[p];
-        // A Start/Stop sent after the probe (or still in flight) knows better.
+        // A Start/Stop or probe sent after this probe (or a Start/Stop still
+        // in flight) knows better.
         // Test-only planted bug (see `sabotage.rs`): probes find no drift.
         if pair.inflight.is_some()
             || pair.last_op_sent > probe_sent_at
+            || pair.last_probe_sent > probe_sent_at
             || self.sabotage.no_drift_probes
         {
             return;
         }
+        pair.last_probe_sent = probe_sent_at;
         match (recording, pair.observed) {
             (true, Observed::Recording) | (false, Observed::Stopped) => return,
             (true, _) => {

@@ -86,6 +86,9 @@ pub struct SiteSim {
     pub jitter: Nanos,
     /// Probability that a reply is lost after the request executed.
     pub drop_reply: f64,
+    /// Extra one-way latency of the next probes' requests, one entry per
+    /// probe (a heavy tail that happens to hit them).
+    pub probe_tail: Vec<Nanos>,
     /// Valid tokens → expiry.
     pub tokens: HashMap<String, Nanos>,
     pub token_ttl: Nanos,
@@ -188,6 +191,7 @@ impl Driver {
                 latency: 10 * MILLIS,
                 jitter: 0,
                 drop_reply: 0.0,
+                probe_tail: Vec::new(),
                 tokens: HashMap::new(),
                 token_ttl: 3600 * SECS,
                 fault_all: false,
@@ -396,7 +400,17 @@ impl Driver {
                 at: self.now,
                 cmd: cmd.clone(),
             });
-            let t = self.trip(site);
+            let mut t = self.trip(site);
+            let probe = matches!(
+                &cmd,
+                Command::Send {
+                    op: RecorderOp::Probe,
+                    ..
+                }
+            );
+            if probe && !self.sites[site].probe_tail.is_empty() {
+                t += self.sites[site].probe_tail.remove(0);
+            }
             let g = self.generation;
             match self.sites[site].net {
                 Net::Up => self.schedule(self.now + t, Event::Arrive(g, cmd)),

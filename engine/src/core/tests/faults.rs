@@ -466,3 +466,37 @@ fn a_probe_answer_after_its_time_out_still_counts() {
         back / MILLIS
     );
 }
+
+/// A probe caught in a latency tail on a site that otherwise answers is
+/// overdue like a Start or Stop: the next drift probe goes out on time, so
+/// a recorder restart is repaired a probe interval later, not after the
+/// stuck probe's time-out.
+#[test]
+fn a_probe_stuck_in_a_tail_does_not_hold_back_the_next() {
+    let cfg = with_policy(config(2, 1, 2, None), |p| p.request_timeout = 5 * SECS);
+    let mut d = Driver::started(cfg, 23);
+    d.click(0, true);
+    d.run_for(5 * SECS);
+    assert!(d.rec(1, 0));
+    // The next probe's request takes 10 s to arrive; everything else 10 ms.
+    d.sites[1].probe_tail = vec![10 * SECS];
+    d.restart_recorder(1);
+    let restart = d.now;
+    while d.ops(1, RecorderOp::Probe, restart).is_empty() {
+        d.run_for(10 * MILLIS);
+    }
+    let stuck = d.ops(1, RecorderOp::Probe, restart)[0].at;
+    // A request sent after the stuck probe is answered at once: the path
+    // to the site works.
+    d.click(1, true);
+    d.run_for(20 * SECS);
+    let back = d.first_recording_since(1, 0, restart).expect("re-asserted") - stuck;
+    // The next drift probe, one probe interval on, finds the restart.
+    let bound = d.policy.probe_interval + 100 * MILLIS;
+    assert!(
+        back <= bound,
+        "recording {} ms after the stuck probe (bound {} ms)",
+        back / MILLIS,
+        bound / MILLIS
+    );
+}

@@ -321,15 +321,11 @@ impl Mirror {
             return now < sent_at + self.policy.down_probe_interval;
         }
         // On a site that is up, a probe is overdue like a Start or Stop
-        // (`overdue.rs`): once it has waited two round-trip bounds while a
-        // request sent after it was answered, its trip met a tail (or its
-        // reply was lost) and the path itself works — waiting for its
-        // time-out would leave a recorder restart unseen all that while.
-        let overdue = self
-            .overdue_after(site)
-            .is_some_and(|after| now >= sent_at + after);
-        let later_answered = st.last_answered_sent_at.is_some_and(|t| t > sent_at);
-        !(overdue && later_answered)
+        // (`overdue.rs`) once a request sent after it was answered: its trip
+        // met a tail (or its reply was lost) and the path itself works —
+        // waiting for its time-out would leave a recorder restart unseen all
+        // that while.
+        !self.is_overdue(now, site, sent_at, false)
     }
 
     /// Keeps timed-out probe `req` for its late answer (see

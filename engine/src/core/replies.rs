@@ -39,8 +39,14 @@ impl Mirror {
             Ok(reply) => reply,
         };
         // Any answer proves the site reachable.
+        let overtaking = self.sites[site]
+            .last_answered_sent_at
+            .is_none_or(|t| t < inflight.sent_at);
         if self.sites[site].record_success(inflight.sent_at) {
             self.on_site_recovered(site);
+        }
+        if overtaking {
+            self.on_overtaking_answer(now, site, inflight.sent_at);
         }
         self.sites[site]
             .rtt

@@ -86,9 +86,9 @@ pub struct SiteSim {
     pub jitter: Nanos,
     /// Probability that a reply is lost after the request executed.
     pub drop_reply: f64,
-    /// Extra one-way latency of the next probes' requests, one entry per
-    /// probe (a heavy tail that happens to hit them).
-    pub probe_tail: Vec<Nanos>,
+    /// Extra one-way latency of the next requests of an operation, one
+    /// entry per request (a heavy tail that happens to hit them).
+    pub tails: Vec<(RecorderOp, Nanos)>,
     /// Valid tokens → expiry.
     pub tokens: HashMap<String, Nanos>,
     pub token_ttl: Nanos,
@@ -191,7 +191,7 @@ impl Driver {
                 latency: 10 * MILLIS,
                 jitter: 0,
                 drop_reply: 0.0,
-                probe_tail: Vec::new(),
+                tails: Vec::new(),
                 tokens: HashMap::new(),
                 token_ttl: 3600 * SECS,
                 fault_all: false,
@@ -401,15 +401,11 @@ impl Driver {
                 cmd: cmd.clone(),
             });
             let mut t = self.trip(site);
-            let probe = matches!(
-                &cmd,
-                Command::Send {
-                    op: RecorderOp::Probe,
-                    ..
+            if let Command::Send { op, .. } = &cmd {
+                let tails = &mut self.sites[site].tails;
+                if let Some(i) = tails.iter().position(|(o, _)| o == op) {
+                    t += tails.remove(i).1;
                 }
-            );
-            if probe && !self.sites[site].probe_tail.is_empty() {
-                t += self.sites[site].probe_tail.remove(0);
             }
             let g = self.generation;
             match self.sites[site].net {

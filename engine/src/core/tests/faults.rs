@@ -479,7 +479,7 @@ fn a_probe_stuck_in_a_tail_does_not_hold_back_the_next() {
     d.run_for(5 * SECS);
     assert!(d.rec(1, 0));
     // The next probe's request takes 10 s to arrive; everything else 10 ms.
-    d.sites[1].probe_tail = vec![10 * SECS];
+    d.sites[1].tails = vec![(RecorderOp::Probe, 10 * SECS)];
     d.restart_recorder(1);
     let restart = d.now;
     while d.ops(1, RecorderOp::Probe, restart).is_empty() {

@@ -102,3 +102,44 @@ fn a_start_click_overtakes_a_stop_whose_reply_was_lost() {
     assert_eq!(starts.len(), 2, "{starts:?}");
     assert!(starts[1].at >= click + 5 * SECS - 50 * MILLIS, "{starts:?}");
 }
+
+/// On a link slow enough that two round-trip bounds reach the request
+/// time-out (no blind re-send), a Start caught in a latency tail is still
+/// re-sent before its time-out once a request sent after it was answered.
+#[test]
+fn a_start_overtaken_by_an_answered_request_is_resent_before_its_timeout() {
+    let mut cfg = config(2, 1, 3, None);
+    cfg.policy.request_timeout = 5 * SECS;
+    let mut d = Driver::new(cfg, 31);
+    d.sites[1].latency = 1200 * MILLIS;
+    d.sites[1].jitter = 400 * MILLIS;
+    d.click(0, true);
+    // Logins, Starts and drift probes time the 2.4–3.2 s round trips.
+    d.run_for(30 * SECS);
+    assert!(d.rec(1, 0));
+    let bound = d.m.sites[1].rtt.bound();
+    assert!(
+        2 * bound >= d.policy.request_timeout && bound < d.policy.request_timeout,
+        "round-trip bound {} ms",
+        bound / MILLIS
+    );
+    d.sites[1].tails = vec![(RecorderOp::Start, 20 * SECS)];
+    let t = d.now;
+    d.click(1, true);
+    d.run_for(50 * MILLIS);
+    d.click(2, true);
+    d.run_for(10 * SECS);
+    let starts: Vec<Nanos> = d
+        .ops(1, RecorderOp::Start, t)
+        .iter()
+        .filter(|s| s.devices().contains(&dev(1, 1)))
+        .map(|s| s.at)
+        .collect();
+    assert!(starts.len() >= 2, "never re-sent: {starts:?}");
+    assert!(
+        starts[1] < starts[0] + d.policy.request_timeout,
+        "re-sent {} ms after the first, only at its time-out",
+        (starts[1] - starts[0]) / MILLIS
+    );
+    assert!(d.rec(1, 1) && d.rec(1, 2));
+}

@@ -37,9 +37,22 @@ pub fn find_bin() -> Option<PathBuf> {
     found.pop().map(|(_, bin)| bin)
 }
 
-/// A started server, or `None` when the PostgreSQL tools are missing: then
-/// the calling test must fail if the environment variable `CI` is set
-/// (the CI script installs them) and otherwise says loudly it is skipped.
+/// A started server for a test. The test is marked ignored where the tools
+/// are missing (`cfg(have_postgres)`, set by the build scripts) unless `CI`
+/// is set, so reaching here without them is a failure, never a silent pass.
+pub fn server(test: &str) -> TestServer {
+    let bin = find_bin().unwrap_or_else(|| {
+        panic!(
+            "{test}: PostgreSQL server tools (initdb, pg_ctl under /usr/lib/postgresql/*/bin) are missing; apt-get install postgresql (.ci/run does)"
+        )
+    });
+    TestServer::start(&bin)
+        .unwrap_or_else(|e| panic!("{test}: cannot start the throwaway PostgreSQL server: {e}"))
+}
+
+/// For benchmarks: a started server, or `None` when the PostgreSQL tools
+/// are missing — fails if the environment variable `CI` is set (the CI
+/// script installs them), otherwise says loudly the bench is skipped.
 pub fn require(test: &str) -> Option<TestServer> {
     match find_bin() {
         Some(bin) => Some(TestServer::start(&bin).unwrap_or_else(|e| {

@@ -610,3 +610,18 @@ impl Driver {
             .map(|ch| ch.at)
     }
 }
+
+/// Camera 0's held Start lands on site 1 at `lands_at` (after its Stop):
+/// checks that it executed late, and that the engine stopped the late
+/// recording within 5 s and for good.
+pub fn late_start_lands_and_is_stopped(d: &mut Driver, lands_at: Nanos) {
+    d.run_until(lands_at + 100 * MILLIS);
+    assert!(d.rec(1, 0), "the held Start did not execute late");
+    let landed = d.now;
+    d.run_for(5 * SECS);
+    assert!(
+        !d.rec(1, 0),
+        "the late recording still runs 5 s after it started"
+    );
+    assert!(d.first_recording_since(1, 0, landed + 5 * SECS).is_none());
+}

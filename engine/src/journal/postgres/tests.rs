@@ -34,10 +34,12 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(ci, have_postgres)),
+    ignore = "needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql; CI installs it)"
+)]
 fn journal_lease_and_fencing_on_a_real_server() {
-    let Some(server) = pgtest::require("journal_lease_and_fencing_on_a_real_server") else {
-        return;
-    };
+    let server = pgtest::server("journal_lease_and_fencing_on_a_real_server");
     rt().block_on(async {
         let connector = Connector::new(&settings(&server)).expect("settings");
         let a = PgJournal::open(connector.clone(), "a").await.expect("open a");
@@ -136,10 +138,12 @@ fn journal_lease_and_fencing_on_a_real_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(ci, have_postgres)),
+    ignore = "needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql; CI installs it)"
+)]
 fn the_journal_reconnects_after_a_database_restart() {
-    let Some(server) = pgtest::require("the_journal_reconnects_after_a_database_restart") else {
-        return;
-    };
+    let server = pgtest::server("the_journal_reconnects_after_a_database_restart");
     rt().block_on(async {
         let connector = Connector::new(&settings(&server)).expect("settings");
         let j = PgJournal::open(connector, "a").await.expect("open");

@@ -9,8 +9,9 @@
 //! the tool is absent) when the environment variable `CI` is set: CI
 //! installs the tools, so a missing one there is a broken run, never a
 //! silent pass. Sets `cfg(ci)` and `cfg(have_<tool>)`. Tools are looked for
-//! again when build.rs, `CI`, a tool's variable, a tool's folder or dpkg's
-//! status file changes; after a `pip install`, `touch build.rs`.
+//! again when build.rs, `CI`, a tool's variable, a found tool or dpkg's
+//! status file (any `apt-get install`) changes; after a `pip install` or a
+//! tool installed by other means, `touch build.rs`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -40,11 +41,12 @@ fn main() {
         println!("cargo::rerun-if-env-changed={var}");
         let path = std::env::var(var).unwrap_or_else(|_| (*default).to_owned());
         let path = Path::new(&path);
-        // Installing the tool changes its folder: look again then.
-        if let Some(dir) = path.parent().filter(|d| d.is_dir()) {
-            println!("cargo::rerun-if-changed={}", dir.display());
-        }
+        // A tool that is there: look again when it changes. A missing one
+        // is noticed through dpkg's status file (below), never by watching
+        // its folder — cargo scans a watched folder recursively, and a
+        // variable pointing at `/nonexistent` would make that `/`.
         if path.is_file() {
+            println!("cargo::rerun-if-changed={}", path.display());
             println!("cargo::rustc-cfg=have_{name}");
         }
     }

@@ -101,6 +101,28 @@ fn invalid_scenarios_exit_2_naming_file_line_and_column() {
 }
 
 #[test]
+fn a_real_run_that_would_check_less_than_it_claims_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tight.toml");
+    std::fs::write(
+        &file,
+        "[scenario]\nname = \"tight\"\nseed = 1\nduration = \"1m\"\nreal_time_scale = 0.05\n\n\
+         [[site]]\nname = \"a\"\n\n[cameras]\ncount = 1\n\n\
+         [guarantees]\n\"start_latency.p99\" = \"< 30ms\"\n",
+    )
+    .unwrap();
+    let args = ["run", file.to_str().unwrap(), "--mode", "real"];
+    let out = dualrec(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("tight.toml:14:23"), "{err}");
+    assert!(err.contains("real_time_scale >= 0.84"), "{err}");
+    // Virtual time checks it as written.
+    let out = dualrec(&["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(dualrec(&["run"]).status.code(), Some(2));
     assert_eq!(dualrec(&["frobnicate"]).status.code(), Some(2));

@@ -80,6 +80,10 @@ pub struct RunOutput {
 pub enum RunError {
     #[error(transparent)]
     Real(#[from] crate::real::RealError),
+    /// The scenario claims more than a real run could check (see
+    /// `scenario::real_mode`); one `file:line:col: …` line per guarantee.
+    #[error("{}", .0.join("\n"))]
+    NotCheckableInRealMode(Vec<String>),
     #[error("computing metrics of `{scenario}`: {source}")]
     Metrics {
         scenario: String,
@@ -117,7 +121,20 @@ pub fn run_virtual(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, 
 
 /// Runs `scenario` in real time against in-process mock sites over HTTP.
 pub fn run_real(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    if !scenario.real_mode_errors.is_empty() {
+        return Err(RunError::NotCheckableInRealMode(
+            scenario.real_mode_errors.clone(),
+        ));
+    }
     let scenario = with_seed(scenario, opts);
+    let unchecked = &scenario.real_unchecked;
+    if !unchecked.is_empty() {
+        tracing::info!(
+            scenario = %scenario.name,
+            "checked in virtual time only (`real_unchecked`): {}",
+            unchecked.join(", ")
+        );
+    }
     if let Some(wall) = long_real_run(&scenario) {
         tracing::warn!(
             scenario = %scenario.name,
@@ -183,9 +200,11 @@ fn measure(
         Mode::Real => {
             // Jitter is a wall-clock quantity; in written time it grows as
             // the run is compressed.
-            let scale = scenario.real_time_scale.unwrap_or(1.0);
-            let written = (scenario.real_tolerance as f64 / scale).round() as u64;
-            with_real_tolerance(&scenario.guarantees, written)
+            let written = crate::scenario::real_mode::written_tolerance(
+                scenario.real_tolerance,
+                scenario.real_time_scale,
+            );
+            with_real_tolerance(&scenario.real_mode_guarantees(), written)
         }
     };
     let verdicts = verdict::evaluate(&guarantees, &metrics);

@@ -64,6 +64,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             );
             return Ok(Outcome::InvalidInput);
         }
+        if !scenario.real_mode_errors.is_empty() {
+            for e in &scenario.real_mode_errors {
+                eprintln!("{e}");
+            }
+            return Ok(Outcome::InvalidInput);
+        }
+        if !scenario.real_unchecked.is_empty() {
+            eprintln!(
+                "not checked in real mode (`real_unchecked`, virtual time only): {}",
+                scenario.real_unchecked.join(", ")
+            );
+        }
     }
     let opts = harness::runner::RunOptions {
         seed: args.seed,

@@ -90,6 +90,21 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Passed);
     }
+    if args.mode == super::run::Mode::Real {
+        // A real run that would check less than a scenario claims is
+        // refused before anything runs (virtual-only scenarios are skipped).
+        let errors: Vec<&String> = scenarios
+            .iter()
+            .filter(|(_, s)| s.virtual_only.is_none())
+            .flat_map(|(_, s)| &s.real_mode_errors)
+            .collect();
+        if !errors.is_empty() {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            return Ok(Outcome::InvalidInput);
+        }
+    }
     if args.retries > 0 && args.mode != super::run::Mode::Real {
         eprintln!("--retries applies to real mode only: a virtual run is deterministic, a retry gives the same result");
         return Ok(Outcome::InvalidInput);

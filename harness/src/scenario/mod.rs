@@ -15,6 +15,7 @@ pub mod error;
 pub mod guarantees;
 pub mod model;
 mod raw;
+pub mod real_mode;
 mod replicas;
 mod validate;
 

@@ -37,6 +37,14 @@ pub struct Scenario {
     /// of real clocks and schedulers, in wall-clock time (default 25 ms; a
     /// run at `real_time_scale` k grants `real_tolerance / k` of written time).
     pub real_tolerance: Nanos,
+    /// Keys of guarantees checked in virtual time only: real runs leave them
+    /// out and say so (see `real_mode.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub real_unchecked: Vec<String>,
+    /// Why a real run of this scenario would check less than it claims
+    /// (`file:line:col: …` each); empty when it can run in real mode.
+    #[serde(skip)]
+    pub real_mode_errors: Vec<String>,
     /// Engine replicas sharing one journal and a leader lease (≥ 1).
     pub engines: usize,
     /// `(index into faults, replica)` for `engine_crash` faults naming one.
@@ -58,6 +66,17 @@ pub struct Scenario {
     pub policy: Policy,
     /// In file order.
     pub guarantees: Vec<Guarantee>,
+}
+
+impl Scenario {
+    /// The guarantees a real-mode run checks: all but `real_unchecked`.
+    pub fn real_mode_guarantees(&self) -> Vec<Guarantee> {
+        self.guarantees
+            .iter()
+            .filter(|g| !self.real_unchecked.contains(&g.key))
+            .cloned()
+            .collect()
+    }
 }
 
 /// One `[[site]]`.

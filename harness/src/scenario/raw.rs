@@ -51,6 +51,9 @@ pub struct RawHeader {
     pub reason: Option<Spanned<String>>,
     pub real_time_scale: Option<Spanned<f64>>,
     pub real_tolerance: Option<Spanned<Dur>>,
+    /// Guarantee keys checked in virtual time only.
+    #[serde(default)]
+    pub real_unchecked: Vec<Spanned<String>>,
     /// Engine replicas sharing a journal (default 1).
     pub engines: Option<Spanned<i64>>,
 }

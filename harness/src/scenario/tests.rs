@@ -794,3 +794,78 @@ fn snapshot_missing_required_key() {
 fn snapshot_unknown_policy_key() {
     insta::assert_snapshot!(show_with("\n[policy]\nrequest_timout = \"2s\"\n"));
 }
+
+/// `HEAD` with a real-mode scale and `extra` in `[scenario]`, then `tail`.
+fn real(scale: &str, extra: &str, tail: &str) -> String {
+    HEAD.replacen(
+        "duration = \"5m\"\n",
+        &format!("duration = \"5m\"\nreal_time_scale = {scale}\n{extra}"),
+        1,
+    ) + tail
+}
+
+#[test]
+fn a_guarantee_the_real_tolerance_swallows_is_refused_for_real_runs() {
+    let text = real(
+        "0.05",
+        "",
+        "[guarantees]\n\"start_latency.p50\" = \"< 30ms\"\n\"union_gap.max\" = \"== 0s\"\n\
+         \"recovery_time.max\" = \"< 3s\"\n",
+    );
+    let s = ok(&text);
+    // The default 25 ms at a twentieth of real time is ±500 ms of written
+    // time: `< 30ms` would check `< 530ms`. `== 0s` (still catches every
+    // gap longer than the tolerance) and `< 3s` are fine.
+    assert_eq!(s.real_mode_errors.len(), 1, "{:?}", s.real_mode_errors);
+    let e = &s.real_mode_errors[0];
+    assert!(e.starts_with("ok.toml:16:23: "), "{e}");
+    assert!(e.contains("`start_latency.p50 < 30ms`"), "{e}");
+    assert!(e.contains("±500ms"), "{e}");
+    assert!(e.contains("real_time_scale >= 0.84"), "{e}");
+    assert!(e.contains("real_unchecked"), "{e}");
+    // A larger scale checks it for real.
+    assert!(ok(&text.replace("0.05", "0.84"))
+        .real_mode_errors
+        .is_empty());
+}
+
+#[test]
+fn real_unchecked_guarantees_are_left_to_virtual_time() {
+    let s = ok(&real(
+        "0.05",
+        "real_unchecked = [\"start_latency.p50\"]\n",
+        "[guarantees]\n\"start_latency.p50\" = \"< 30ms\"\n\"lost_intents.count\" = \"== 0\"\n",
+    ));
+    assert!(s.real_mode_errors.is_empty(), "{:?}", s.real_mode_errors);
+    assert_eq!(s.guarantees.len(), 2, "virtual runs check both");
+    let keys: Vec<String> = s
+        .real_mode_guarantees()
+        .into_iter()
+        .map(|g| g.key)
+        .collect();
+    assert_eq!(keys, ["lost_intents.count"]);
+}
+
+#[test]
+fn real_unchecked_names_only_guarantees_of_the_file() {
+    let e = show(&real(
+        "0.05",
+        "real_unchecked = [\"start_latency.p99\"]\n",
+        "[guarantees]\n\"start_latency.p50\" = \"< 30ms\"\n",
+    ));
+    assert!(e.starts_with("bad.toml:6:19: "), "{e}");
+    assert!(e.contains("expected one of: start_latency.p50"), "{e}");
+}
+
+#[test]
+fn a_threshold_below_the_real_tolerance_itself_needs_real_unchecked() {
+    // 25 ms of wall-clock jitter is more than a 10 ms threshold at any scale.
+    let s = ok(&real(
+        "1.0",
+        "",
+        "[guarantees]\n\"start_skew.p99\" = \"< 10ms\"\n",
+    ));
+    let e = &s.real_mode_errors[0];
+    assert!(e.contains("even at real_time_scale 1"), "{e}");
+    assert!(e.contains("smaller `real_tolerance`"), "{e}");
+}

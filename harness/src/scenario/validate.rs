@@ -14,6 +14,7 @@ use super::error::{line_col, ScenarioError};
 use super::guarantees::{parse_guarantee, GuaranteeError};
 use super::model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
 use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawSite};
+use super::real_mode;
 
 /// Defaults (documented in `docs/scenario-format.md`).
 pub const DEFAULT_SETTLE: Nanos = 30 * SECS;
@@ -364,6 +365,7 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     };
 
     let mut guarantees = Vec::new();
+    let mut guarantee_spans = Vec::new();
     if let Some(g) = &raw.guarantees {
         for (key, value) in &g.0 {
             let text = match value.get_ref() {
@@ -391,12 +393,27 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
                 }
             };
             match parse_guarantee(key.get_ref(), text, &site_names) {
-                Ok(g) => guarantees.push(g),
+                Ok(g) => {
+                    guarantees.push(g);
+                    guarantee_spans.push(value.span());
+                }
                 Err(GuaranteeError::Key(m)) => return Err(cx.err(key.span(), m)),
                 Err(GuaranteeError::Value(m)) => return Err(cx.err(value.span(), m)),
             }
         }
     }
+
+    let real_unchecked = real_unchecked(&h.real_unchecked, &guarantees, cx)?;
+    let real_mode_errors = guarantees
+        .iter()
+        .zip(&guarantee_spans)
+        .filter(|(g, _)| !real_unchecked.contains(&g.key))
+        .filter_map(|(g, span)| {
+            let t = real_mode::too_tight(g, real_tolerance, real_time_scale)?;
+            let msg = real_mode::message(g, &t, real_tolerance, real_time_scale, duration + settle);
+            Some(cx.err(span.clone(), msg).to_string())
+        })
+        .collect();
 
     Ok(Scenario {
         name,
@@ -406,6 +423,8 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         settle,
         orphan_grace,
         real_tolerance,
+        real_unchecked,
+        real_mode_errors,
         tags,
         virtual_only,
         real_time_scale,
@@ -420,6 +439,41 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         policy,
         guarantees,
     })
+}
+
+/// `real_unchecked`: each entry must name a guarantee of the file, once.
+fn real_unchecked(
+    keys: &[Spanned<String>],
+    guarantees: &[crate::guarantee::Guarantee],
+    cx: &Ctx<'_>,
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        let key = k.get_ref();
+        if !guarantees.iter().any(|g| &g.key == key) {
+            let known: Vec<&str> = guarantees.iter().map(|g| g.key.as_str()).collect();
+            return Err(cx.err(
+                k.span(),
+                format!(
+                    "`{key}` in `real_unchecked` is not a guarantee of this scenario; expected \
+                     one of: {}",
+                    if known.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        if out.contains(key) {
+            return Err(cx.err(
+                k.span(),
+                format!("`{key}` is listed twice in `real_unchecked`; expected each once"),
+            ));
+        }
+        out.push(key.clone());
+    }
+    Ok(out)
 }
 
 fn site(s: &RawSite, cx: &Ctx<'_>) -> Result<SiteDef> {

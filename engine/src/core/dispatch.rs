@@ -111,6 +111,19 @@ impl Mirror {
             Some(last) if !self.sabotage.careless_handover => last,
             _ => due.max(self.pairs[p].last_op_sent) + margin / 2,
         };
+        // Two sites whose recordings began with one click share a last
+        // moment; the one that finds its sibling already renewing there
+        // waits on, half-way to its auto-stop, so the two recorders never
+        // stop together (the sibling's Start ending marks us dirty).
+        let patience_ends = match (self.last_renewal_moment(p), limit) {
+            (Some(last), Some(limit))
+                if sibling_renewing && now >= last && !self.sabotage.careless_handover =>
+            {
+                let stops_at = self.pairs[p].since.map_or(last, |since| since + limit);
+                last + stops_at.saturating_sub(last) / 2
+            }
+            _ => patience_ends,
+        };
         if sibling_renewing && now < patience_ends {
             let recheck = (now + self.policy.retry_max).min(patience_ends);
             self.timers.arm(recheck, Timer::Wake(p));
@@ -328,12 +341,12 @@ impl Mirror {
         !self.is_overdue(now, site, sent_at, false)
     }
 
-    /// Keeps timed-out probe `req` for its late answer (see
+    /// Keeps timed-out probe or login `req` for its late answer (see
     /// [`Mirror::on_reply`]), forgetting those past the late-request horizon.
-    fn keep_late_probe(&mut self, now: Nanos, req: RequestId, inflight: InFlight) {
+    fn keep_for_late_answer(&mut self, now: Nanos, req: RequestId, inflight: InFlight) {
         let horizon = super::replies::LATE_REQUEST_HORIZON;
-        self.late_probes.retain(|_, f| f.sent_at + horizon > now);
-        self.late_probes.insert(req, inflight);
+        self.late_answers.retain(|_, f| f.sent_at + horizon > now);
+        self.late_answers.insert(req, inflight);
     }
 
     pub(super) fn fire(&mut self, now: Nanos, timer: Timer) {
@@ -341,8 +354,8 @@ impl Mirror {
             Timer::RequestTimeout(req) => {
                 if let Some(inflight) = self.inflight.remove(&req) {
                     self.stats.timeouts += 1;
-                    if matches!(inflight.purpose, Purpose::Probe(..)) {
-                        self.keep_late_probe(now, req, inflight.clone());
+                    if matches!(inflight.purpose, Purpose::Probe(..) | Purpose::Login) {
+                        self.keep_for_late_answer(now, req, inflight.clone());
                     }
                     self.handle_reply(now, req, inflight, Err(TransportError::Timeout));
                 }

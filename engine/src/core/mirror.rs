@@ -85,7 +85,7 @@ pub struct Mirror {
     pub(super) inflight: HashMap<RequestId, InFlight>,
     /// Probes that timed out, kept for the late-request horizon: an answer
     /// arriving after the time-out still says what the recorder did.
-    pub(super) late_probes: HashMap<RequestId, InFlight>,
+    pub(super) late_answers: HashMap<RequestId, InFlight>,
     pub(super) next_req: u64,
     pub(super) timers: Timers,
     pub(super) dirty: Vec<usize>,
@@ -153,7 +153,7 @@ impl Mirror {
             recorder_cameras,
             sites,
             inflight: HashMap::new(),
-            late_probes: HashMap::new(),
+            late_answers: HashMap::new(),
             next_req: 0,
             timers: Timers::default(),
             dirty: Vec::new(),
@@ -230,20 +230,34 @@ impl Mirror {
     }
 
     /// Feeds the outcome of request `req`. Unknown or already timed-out
-    /// requests are ignored — except a timed-out probe's answer, which still
-    /// tells what the recorder was doing when it was served (a heavy-tailed
-    /// link may deliver it seconds after the time-out; waiting for the next
-    /// probe's round trip instead would double the time to notice a loss).
+    /// requests are ignored — except two kinds of late answer a heavy-tailed
+    /// link may deliver seconds after the time-out: a probe's, which still
+    /// tells what the recorder was doing when it was served (waiting for the
+    /// next probe's round trip would double the time to notice a loss), and
+    /// a login's token while the site has none (waiting for the login sent
+    /// after the time-out would leave every recording of the site waiting
+    /// on a second trip through the tail).
     pub fn on_reply(&mut self, now: Nanos, req: RequestId, reply: Result<Reply, TransportError>) {
         self.ensure_started(now);
         if let Some(inflight) = self.inflight.remove(&req) {
             self.handle_reply(now, req, inflight, reply);
-        } else if matches!(reply, Ok(Reply::States(_))) {
-            if let Some(inflight) = self.late_probes.remove(&req) {
+        } else if self.late_answer_useful(req, &reply) {
+            if let Some(inflight) = self.late_answers.remove(&req) {
                 self.handle_reply(now, req, inflight, reply);
             }
         }
         self.flush(now);
+    }
+
+    fn late_answer_useful(&self, req: RequestId, reply: &Result<Reply, TransportError>) -> bool {
+        match reply {
+            Ok(Reply::States(_)) => true,
+            Ok(Reply::LoggedIn { .. }) => self
+                .late_answers
+                .get(&req)
+                .is_some_and(|f| self.sites[f.site].token.is_none()),
+            _ => false,
+        }
     }
 
     /// Lets time pass: fires every timer due at or before `now`.

@@ -55,7 +55,10 @@ impl Mirror {
             (Purpose::Login, Reply::LoggedIn { token, ttl }) => {
                 self.on_credentials_accepted(site);
                 let st = &mut self.sites[site];
-                st.login_inflight = None;
+                // A late answer leaves the login sent after it in flight.
+                if true || st.login_inflight == Some(req) {
+                    st.login_inflight = None;
+                }
                 st.login_failures = 0;
                 let expires_at = inflight.sent_at + ttl;
                 st.token = Some(Token {

@@ -262,3 +262,22 @@ proptest! {
         check(&plan)?;
     }
 }
+
+/// Found by the property test once late login answers were used: two sites
+/// whose recordings started in the same click, on links too slow for a good
+/// renewal moment, must not both renew at their common last moment.
+#[test]
+fn same_timer_slow_links_renew_one_site_at_a_time() {
+    let plan = Plan {
+        seed: 9747371194042179623,
+        recorders: 1,
+        limit: Some(60000000000),
+        links: vec![(1000000, 1614000000), (60000000, 1358000000)],
+        drop_reply: vec![0.0, 0.2845537733598199],
+        actions: vec![
+            (3010000000, Action::Click(0, true)),
+            (10336000000, Action::Outage(1, Net::Hang, 5960000000)),
+        ],
+    };
+    check(&plan).unwrap_or_else(|e| panic!("{e}"));
+}

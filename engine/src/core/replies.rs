@@ -56,7 +56,7 @@ impl Mirror {
                 self.on_credentials_accepted(site);
                 let st = &mut self.sites[site];
                 // A late answer leaves the login sent after it in flight.
-                if true || st.login_inflight == Some(req) {
+                if st.login_inflight == Some(req) {
                     st.login_inflight = None;
                 }
                 st.login_failures = 0;

@@ -24,6 +24,7 @@ fn config(cameras: usize) -> MirrorConfig {
                         site: s,
                         recorder: 0,
                         device: DeviceId::new(format!("{s}-{c}")),
+                        settings: Default::default(),
                     })
                     .collect(),
             })

@@ -119,6 +119,7 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
                             site,
                             recorder: 0,
                             device: DeviceId::new(device(site, i)),
+                            settings: Default::default(),
                         })
                         .collect(),
                 })
@@ -178,6 +179,7 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
                             site,
                             recorder: 0,
                             device: DeviceId::new(device(site, i)),
+                            settings: Default::default(),
                         })
                         .collect(),
                 },

@@ -267,6 +267,7 @@ pub fn camera(name: &str, devices: &[(usize, usize, &str)]) -> CameraSpec {
                 site,
                 recorder,
                 device: DeviceId::new(device),
+                settings: Default::default(),
             })
             .collect(),
     }

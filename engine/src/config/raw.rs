@@ -112,14 +112,22 @@ pub struct RawCamera {
     #[serde(default)]
     pub test: bool,
     pub devices: Spanned<BTreeMap<Spanned<String>, Spanned<RawDevice>>>,
+    /// The camera's own "stop manual recording after" on every site (the
+    /// site's `manual_recording_max` is the default).
+    pub manual_recording_max: Option<DurOrOff>,
+    /// The camera's own pre-buffer on every site.
+    pub prebuffer: Option<Dur>,
 }
 
 /// A camera's device on one site: `"GUID"` (on recorder 0) or
-/// `{ device = "GUID", recorder = 1 }`.
+/// `{ device = "GUID", recorder = 1, manual_recording_max = "5m", prebuffer = "3s" }`
+/// (the settings as that site has them; they win over the camera's).
 #[derive(Debug)]
 pub struct RawDevice {
     pub device: String,
     pub recorder: usize,
+    pub manual_recording_max: Option<DurOrOff>,
+    pub prebuffer: Option<Dur>,
 }
 
 impl<'de> Deserialize<'de> for RawDevice {
@@ -128,29 +136,45 @@ impl<'de> Deserialize<'de> for RawDevice {
         impl<'de> Visitor<'de> for V {
             type Value = RawDevice;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a device GUID string, or `{ device = \"GUID\", recorder = N }`")
+                f.write_str(
+                    "a device GUID string, or `{ device = \"GUID\", recorder = N }` \
+                     (optionally with `manual_recording_max`, `prebuffer`)",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDevice, E> {
                 Ok(RawDevice {
                     device: v.to_string(),
                     recorder: 0,
+                    manual_recording_max: None,
+                    prebuffer: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDevice, A::Error> {
                 let mut device = None;
                 let mut recorder = None;
+                let mut manual_recording_max = None;
+                let mut prebuffer = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "device" => device = Some(map.next_value::<String>()?),
                         "recorder" => recorder = Some(map.next_value::<usize>()?),
+                        "manual_recording_max" => {
+                            manual_recording_max = Some(map.next_value::<DurOrOff>()?)
+                        }
+                        "prebuffer" => prebuffer = Some(map.next_value::<Dur>()?),
                         other => {
-                            return Err(de::Error::unknown_field(other, &["device", "recorder"]))
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["device", "recorder", "manual_recording_max", "prebuffer"],
+                            ))
                         }
                     }
                 }
                 Ok(RawDevice {
                     device: device.ok_or_else(|| de::Error::missing_field("device"))?,
                     recorder: recorder.unwrap_or(0),
+                    manual_recording_max,
+                    prebuffer,
                 })
             }
         }

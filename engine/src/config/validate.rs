@@ -15,7 +15,7 @@ use super::{
     SecretSource, SiteSettings, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_PREBUFFER,
 };
-use crate::core::{CameraId, CameraSpec, DeviceId, Placement, Policy, SiteSpec};
+use crate::core::{CameraId, CameraSpec, DeviceId, DeviceSettings, Placement, Policy, SiteSpec};
 use crate::runtime::{SiteEndpoint, SiteLogin};
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -562,10 +562,20 @@ fn cameras(
                     ),
                 ));
             }
+            // The device's own value (as that site has it) wins over the
+            // camera's, which wins over the site's default.
+            let settings = DeviceSettings {
+                manual_recording_max: d
+                    .manual_recording_max
+                    .or(cam.manual_recording_max)
+                    .map(|m| m.0),
+                prebuffer: d.prebuffer.or(cam.prebuffer).map(|p| p.0),
+            };
             placements.push(Placement {
                 site,
                 recorder: d.recorder,
                 device: DeviceId::new(&d.device),
+                settings,
             });
         }
         placements.sort_by_key(|p| p.site);

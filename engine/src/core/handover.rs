@@ -60,14 +60,22 @@ pub(super) enum Readiness {
 }
 
 impl Mirror {
-    /// The pre-buffer of pair `p`'s camera on its site.
+    /// The pre-buffer of pair `p`'s camera on its site (the camera's own
+    /// setting, else the site's).
     pub(super) fn prebuffer(&self, p: usize) -> Nanos {
-        self.site_specs[p % self.nsites].prebuffer
+        match &self.pairs[p].slot {
+            Some(slot) => slot.prebuffer,
+            None => self.site_specs[p % self.nsites].prebuffer,
+        }
     }
 
-    /// The auto-stop limit of pair `p`'s camera on its site.
+    /// The auto-stop limit of pair `p`'s camera on its site (the camera's
+    /// own setting, else the site's).
     pub(super) fn auto_stop_limit(&self, p: usize) -> Option<Nanos> {
-        self.site_specs[p % self.nsites].manual_recording_max
+        match &self.pairs[p].slot {
+            Some(slot) => slot.limit,
+            None => self.site_specs[p % self.nsites].manual_recording_max,
+        }
     }
 
     /// How long before the auto-stop a renewal falls due (rule 1).

@@ -129,6 +129,8 @@ impl Mirror {
                     .map(|p| Slot {
                         recorder: p.recorder,
                         device: p.device.clone(),
+                        limit: p.settings.limit_or(cfg.sites[site].manual_recording_max),
+                        prebuffer: p.settings.prebuffer_or(cfg.sites[site].prebuffer),
                     });
                 if let Some(slot) = &slot {
                     device_index[site].insert(slot.device.clone(), c);

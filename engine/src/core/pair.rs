@@ -12,6 +12,10 @@ use super::types::{DeviceId, Nanos, Observed, RecorderId, RecorderOp, RequestId}
 pub(crate) struct Slot {
     pub recorder: RecorderId,
     pub device: DeviceId,
+    /// This camera's auto-stop limit on the site (its own, else the site's).
+    pub limit: Option<Nanos>,
+    /// This camera's pre-buffer on the site (its own, else the site's).
+    pub prebuffer: Nanos,
 }
 
 #[derive(Debug, Clone)]

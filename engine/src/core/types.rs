@@ -239,12 +239,44 @@ pub struct SiteSpec {
     pub prebuffer: Nanos,
 }
 
+/// One camera's own settings on its site, overriding the site's defaults.
+///
+/// On real sites "stop manual recording after" and the pre-buffer are set
+/// camera by camera; the site values are only what a camera has when nobody
+/// changed it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSettings {
+    /// `None`: the site's value; `Some(None)`: auto-stop switched off.
+    pub manual_recording_max: Option<Option<Nanos>>,
+    /// `None`: the site's pre-buffer.
+    pub prebuffer: Option<Nanos>,
+}
+
+impl DeviceSettings {
+    /// The camera's auto-stop limit, given its site's default.
+    pub fn limit_or(&self, site: Option<Nanos>) -> Option<Nanos> {
+        self.manual_recording_max.unwrap_or(site)
+    }
+
+    /// The camera's pre-buffer, given its site's default.
+    pub fn prebuffer_or(&self, site: Nanos) -> Nanos {
+        self.prebuffer.unwrap_or(site)
+    }
+
+    /// Whether nothing is overridden.
+    pub fn is_default(&self) -> bool {
+        *self == DeviceSettings::default()
+    }
+}
+
 /// Where a logical camera lives on one site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     pub site: SiteId,
     pub recorder: RecorderId,
     pub device: DeviceId,
+    /// The camera's own settings there (site defaults when not set).
+    pub settings: DeviceSettings,
 }
 
 /// A logical camera and its devices, at most one per site.

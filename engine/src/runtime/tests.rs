@@ -244,6 +244,7 @@ fn config(nsites: usize) -> MirrorConfig {
                     site: s,
                     recorder: 0,
                     device: DeviceId::new(DEVICES[s]),
+                    settings: Default::default(),
                 })
                 .collect(),
         }],

@@ -168,6 +168,7 @@ pub fn config(nsites: usize, recorders: usize, ncams: usize, limit: Option<Nanos
                         site: s,
                         recorder: c % recorders,
                         device: dev(s, c),
+                        settings: Default::default(),
                     })
                     .collect(),
             })

@@ -17,7 +17,8 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
     let sites = s
         .sites
         .iter()
-        .map(|site| SiteSetup {
+        .enumerate()
+        .map(|(site_index, site)| SiteSetup {
             model: SiteConfig {
                 name: site.name.clone(),
                 recorder: RecorderConfig {
@@ -36,6 +37,7 @@ pub fn world_config(s: &Scenario) -> WorldConfig {
             recorders: site.recorders,
             latency: site.latency.clone(),
             idp_login: site.idp_login,
+            camera_settings: s.camera_settings_on(site_index),
         })
         .collect();
     let clicks = workload::clicks(s)

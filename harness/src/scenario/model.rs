@@ -4,7 +4,7 @@
 //! A [`Scenario`] only comes out of `scenario::parse`/`scenario::load`, so
 //! code that runs one may rely on the invariants documented on each field.
 
-use engine::core::{Nanos, Policy};
+use engine::core::{DeviceSettings, Nanos, Policy};
 use serde::Serialize;
 use sim::world::latency::LatencyDist;
 
@@ -53,6 +53,11 @@ pub struct Scenario {
     pub sites: Vec<SiteDef>,
     /// `cam-001`…, zero-padded to max(3, digits(count)); at least one.
     pub cameras: Vec<String>,
+    /// Cameras' own settings, in file order; no two entries set the same
+    /// key for the same camera on the same site. Left out of serialized
+    /// output when empty, so scenarios without it serialize as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub camera_settings: Vec<CameraSettingsDef>,
     /// Explicit sessions in file order, ranges expanded camera by camera.
     /// Sessions of one camera do not overlap.
     pub sessions: Vec<SessionDef>,
@@ -105,6 +110,17 @@ pub struct SiteDef {
     /// in 15 minutes, for 15 minutes (default: never).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockout_after: Option<u32>,
+}
+
+/// One `[[camera_settings]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CameraSettingsDef {
+    /// Indices into [`Scenario::cameras`], ascending, non-empty.
+    pub cameras: Vec<usize>,
+    /// Index into [`Scenario::sites`]; `None`: every site.
+    pub site: Option<usize>,
+    /// At least one of the two is set; a set limit is positive.
+    pub settings: DeviceSettings,
 }
 
 /// One explicit session: a start click and, optionally, a stop click.
@@ -177,6 +193,27 @@ impl Scenario {
     /// Index of the camera called `name` (e.g. `cam-007`).
     pub fn camera_index(&self, name: &str) -> Option<usize> {
         super::validate::camera_number(name, self.cameras.len()).map(|n| n - 1)
+    }
+
+    /// Every camera's own settings on `site`, indexed by camera; empty when
+    /// no `[[camera_settings]]` applies there (all cameras keep the site's).
+    pub fn camera_settings_on(&self, site: usize) -> Vec<DeviceSettings> {
+        let mut out = Vec::new();
+        for def in self.camera_settings.iter().filter(|d| d.site.is_none_or(|s| s == site)) {
+            if out.is_empty() {
+                out = vec![DeviceSettings::default(); self.cameras.len()];
+            }
+            for &c in &def.cameras {
+                let cur: &mut DeviceSettings = &mut out[c];
+                if def.settings.manual_recording_max.is_some() {
+                    cur.manual_recording_max = def.settings.manual_recording_max;
+                }
+                if def.settings.prebuffer.is_some() {
+                    cur.prebuffer = def.settings.prebuffer;
+                }
+            }
+        }
+        out
     }
 
     /// The recorder of `site` that camera `camera` sits on.

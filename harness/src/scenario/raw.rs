@@ -23,6 +23,8 @@ pub struct RawFile {
     pub site: Vec<Spanned<RawSite>>,
     pub cameras: Spanned<RawCameras>,
     #[serde(default)]
+    pub camera_settings: Vec<Spanned<RawCameraSettings>>,
+    #[serde(default)]
     pub session: Vec<Spanned<RawSession>>,
     #[serde(default)]
     pub click: Vec<Spanned<RawClick>>,
@@ -95,6 +97,16 @@ pub struct RawDist {
 #[serde(deny_unknown_fields)]
 pub struct RawCameras {
     pub count: Spanned<u64>,
+}
+
+/// `[[camera_settings]]`: cameras' own auto-stop and pre-buffer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCameraSettings {
+    pub cameras: Spanned<String>,
+    pub site: Option<Spanned<String>>,
+    pub manual_recording_max: Option<Spanned<DurOrOff>>,
+    pub prebuffer: Option<Spanned<Dur>>,
 }
 
 /// `[[session]]`

@@ -5,15 +5,17 @@
 
 use std::ops::Range;
 
-use engine::core::{Nanos, Policy, MILLIS, SECS};
+use engine::core::{DeviceSettings, Nanos, Policy, MILLIS, SECS};
 use sim::world::latency::LatencyDist;
 use toml::Spanned;
 
 use super::duration::format_duration as fmt;
 use super::error::{line_col, ScenarioError};
 use super::guarantees::{parse_guarantee, GuaranteeError};
-use super::model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
-use super::raw::{Dur, RawCondition, RawDist, RawFault, RawFile, RawSite};
+use super::model::{
+    CameraSettingsDef, ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef,
+};
+use super::raw::{Dur, RawCameraSettings, RawCondition, RawDist, RawFault, RawFile, RawSite};
 use super::real_mode;
 
 /// Defaults (documented in `docs/scenario-format.md`).
@@ -163,6 +165,7 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
     let count = count as usize;
     let cameras: Vec<String> = (1..=count).map(|n| camera_name(n, count)).collect();
     let cams = Cameras { count };
+    let camera_settings = camera_settings(&raw.camera_settings, &cams, &site_names, cx)?;
 
     // Sessions.
     let mut sessions = Vec::new();
@@ -432,6 +435,7 @@ pub(crate) fn validate(raw: RawFile, cx: &Ctx<'_>) -> Result<Scenario> {
         engine_targets,
         sites,
         cameras,
+        camera_settings,
         sessions,
         clicks,
         workloads,
@@ -472,6 +476,103 @@ fn real_unchecked(
             ));
         }
         out.push(key.clone());
+    }
+    Ok(out)
+}
+
+/// `[[camera_settings]]`: each entry names cameras, optionally a site, and
+/// at least one setting; two entries may not set the same key for the same
+/// camera on the same site (which one should win would be a guess).
+fn camera_settings(
+    raw: &[Spanned<RawCameraSettings>],
+    cams: &Cameras,
+    site_names: &[String],
+    cx: &Ctx<'_>,
+) -> Result<Vec<CameraSettingsDef>> {
+    let mut out = Vec::with_capacity(raw.len());
+    // (camera, site, key) → line of the entry that set it.
+    let mut set_at: std::collections::HashMap<(usize, usize, &str), usize> =
+        std::collections::HashMap::new();
+    for entry in raw {
+        let e = entry.get_ref();
+        let cameras = cams.select(&e.cameras, cx)?;
+        let site = match &e.site {
+            Some(name) => match site_names.iter().position(|s| s == name.get_ref()) {
+                Some(i) => Some(i),
+                None => {
+                    return Err(cx.err(
+                        name.span(),
+                        format!(
+                            "unknown site `{}`; expected one of {}, or no `site` for every site",
+                            name.get_ref(),
+                            site_names
+                                .iter()
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ))
+                }
+            },
+            None => None,
+        };
+        let manual_recording_max = match &e.manual_recording_max {
+            Some(m) if m.get_ref().0 == Some(0) => {
+                return Err(cx.err(
+                    m.span(),
+                    "`manual_recording_max` is 0s; expected a positive duration like `5m`, or \
+                     \"off\"",
+                ))
+            }
+            Some(m) => Some(m.get_ref().0),
+            None => None,
+        };
+        let prebuffer = e.prebuffer.as_ref().map(|p| p.get_ref().0);
+        if manual_recording_max.is_none() && prebuffer.is_none() {
+            return Err(cx.err(
+                entry.span(),
+                "`[[camera_settings]]` sets nothing; expected `manual_recording_max` (like \
+                 `\"1m\"` or `\"off\"`) and/or `prebuffer` (like `\"3s\"`)",
+            ));
+        }
+        let line = cx.line(&entry.span());
+        let sites: Vec<usize> = match site {
+            Some(s) => vec![s],
+            None => (0..site_names.len()).collect(),
+        };
+        let keys = [
+            ("manual_recording_max", manual_recording_max.is_some()),
+            ("prebuffer", prebuffer.is_some()),
+        ];
+        for &c in &cameras {
+            for &s in &sites {
+                for (key, set) in keys {
+                    if !set {
+                        continue;
+                    }
+                    if let Some(first) = set_at.insert((c, s, key), line) {
+                        return Err(cx.err(
+                            e.cameras.span(),
+                            format!(
+                                "camera `{}` already has `{key}` on site `{}` from the \
+                                 `[[camera_settings]]` at line {first}; expected each camera's \
+                                 setting once per site",
+                                camera_name(c + 1, cams.count),
+                                site_names[s]
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        out.push(CameraSettingsDef {
+            cameras,
+            site,
+            settings: DeviceSettings {
+                manual_recording_max,
+                prebuffer,
+            },
+        });
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use engine::core::DeviceId;
+use engine::core::{DeviceId, DeviceSettings};
 
 use super::config::RecorderConfig;
 use super::device::{Device, ManualInterval};
@@ -24,6 +24,9 @@ pub struct Recorder {
     ids: Vec<DeviceId>,
     index: HashMap<DeviceId, usize>,
     devs: Vec<Device>,
+    /// Each device's own auto-stop and pre-buffer (the recorder's config is
+    /// the default), as real sites set them camera by camera.
+    settings: Vec<DeviceSettings>,
     /// Pending auto-stops `(deadline, device)`, exactly one per device that
     /// is manually recording with a limit (kept exact, no lazy deletion).
     deadlines: BTreeSet<(Nanos, usize)>,
@@ -51,11 +54,13 @@ impl Recorder {
             }
         }
         let devs = vec![Device::default(); ids.len()];
+        let settings = vec![DeviceSettings::default(); ids.len()];
         Recorder {
             cfg,
             ids,
             index,
             devs,
+            settings,
             deadlines: BTreeSet::new(),
             alive: true,
             booted_at: now,
@@ -74,6 +79,30 @@ impl Recorder {
 
     pub fn devices(&self) -> &[DeviceId] {
         &self.ids
+    }
+
+    /// Gives a device its own auto-stop limit and pre-buffer; they apply
+    /// from its next Start on. Unknown device: ignored.
+    pub fn set_device_settings(&mut self, device: usize, settings: DeviceSettings) {
+        if let Some(s) = self.settings.get_mut(device) {
+            *s = settings;
+        }
+    }
+
+    /// A device's own settings (default: the recorder's).
+    pub fn device_settings(&self, device: usize) -> DeviceSettings {
+        self.settings.get(device).copied().unwrap_or_default()
+    }
+
+    /// The auto-stop limit a Start on `device` gets.
+    pub fn limit_of(&self, device: usize) -> Option<Nanos> {
+        self.device_settings(device)
+            .limit_or(self.cfg.manual_recording_max)
+    }
+
+    /// The pre-buffer of `device`.
+    pub fn prebuffer_of(&self, device: usize) -> Nanos {
+        self.device_settings(device).prebuffer_or(self.cfg.prebuffer)
     }
 
     pub fn is_alive(&self) -> bool {
@@ -118,7 +147,8 @@ impl Recorder {
         if !self.alive || device >= self.devs.len() {
             return false;
         }
-        let deadline = self.cfg.manual_recording_max.map(|m| now.saturating_add(m));
+        let deadline = self.limit_of(device).map(|m| now.saturating_add(m));
+        let prebuffer = self.prebuffer_of(device);
         let dev = &mut self.devs[device];
         if dev.is_recording() {
             if self.cfg.start_extends_timer {
@@ -133,7 +163,7 @@ impl Recorder {
             return false;
         }
         let footage_start = now
-            .saturating_sub(self.cfg.prebuffer)
+            .saturating_sub(prebuffer)
             .max(self.booted_at)
             .max(dev.stream_live_since());
         dev.begin(now, footage_start, deadline);
@@ -404,6 +434,44 @@ mod tests {
             r.manual_intervals(0, 100 * SECS).spans(),
             spans(&[(60 * SECS, 70 * SECS)])
         );
+    }
+
+    #[test]
+    fn each_device_keeps_its_own_limit_and_prebuffer() {
+        let mut r = rec(cfg());
+        r.set_device_settings(
+            1,
+            DeviceSettings {
+                manual_recording_max: Some(Some(MIN)),
+                prebuffer: Some(10 * SECS),
+            },
+        );
+        r.start(60 * SECS, 0);
+        r.start(60 * SECS, 1);
+        assert_eq!(r.deadline(0), Some(60 * SECS + 5 * MIN));
+        assert_eq!(r.deadline(1), Some(2 * MIN));
+        r.on_timeout(10 * MIN);
+        assert_eq!(
+            r.footage(0, 10 * MIN).spans(),
+            spans(&[(57 * SECS, 6 * MIN)])
+        );
+        assert_eq!(
+            r.footage(1, 10 * MIN).spans(),
+            spans(&[(50 * SECS, 2 * MIN)])
+        );
+        // Off on one device only: it records until stopped.
+        r.set_device_settings(
+            0,
+            DeviceSettings {
+                manual_recording_max: Some(None),
+                prebuffer: None,
+            },
+        );
+        r.start(20 * MIN, 0);
+        r.start(20 * MIN, 1);
+        r.on_timeout(60 * MIN);
+        assert!(r.is_recording(0));
+        assert!(!r.is_recording(1));
     }
 
     #[test]

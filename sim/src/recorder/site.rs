@@ -10,7 +10,9 @@
 
 use std::collections::HashMap;
 
-use engine::core::{DeviceId, DeviceResult, DeviceState, RecorderOp, Reply, SoapFault};
+use engine::core::{
+    DeviceId, DeviceResult, DeviceSettings, DeviceState, RecorderOp, Reply, SoapFault,
+};
 
 use super::accounts::{Accounts, LoginRefused};
 use super::config::SiteConfig;
@@ -168,6 +170,16 @@ impl SiteModel {
 
     pub fn recorder_mut(&mut self, i: usize) -> Option<&mut Recorder> {
         self.recorders.get_mut(i)
+    }
+
+    /// Gives a device its own auto-stop limit and pre-buffer (from its next
+    /// Start on). Returns `false` for a device the site does not have.
+    pub fn set_device_settings(&mut self, d: &DeviceId, settings: DeviceSettings) -> bool {
+        let Some((r, i)) = self.locate(d) else {
+            return false;
+        };
+        self.recorders[r].set_device_settings(i, settings);
+        true
     }
 
     /// Where a device lives: `(recorder, device index)`.

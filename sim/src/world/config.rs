@@ -4,7 +4,7 @@
 //! This is the simulator's own input form; the harness builds it from a
 //! scenario file. It holds no randomness of its own beyond the seed.
 
-use engine::core::{CameraId, DeviceId, Nanos, Policy, Sabotage};
+use engine::core::{CameraId, DeviceId, DeviceSettings, Nanos, Policy, Sabotage};
 
 use super::latency::LatencyDist;
 use crate::recorder::SiteConfig;
@@ -21,6 +21,16 @@ pub struct SiteSetup {
     /// one more round trip per login, and a token lifetime of
     /// min(`TimeToLive`, the bearer's `expires_in`).
     pub idp_login: bool,
+    /// Camera `c`'s own settings on this site, at index `c`; cameras past
+    /// the end (or with default settings) keep the site's values.
+    pub camera_settings: Vec<DeviceSettings>,
+}
+
+impl SiteSetup {
+    /// Camera `c`'s own settings on this site.
+    pub fn settings_of(&self, camera: usize) -> DeviceSettings {
+        self.camera_settings.get(camera).copied().unwrap_or_default()
+    }
 }
 
 /// A user click: `recording = true` is Start Record.

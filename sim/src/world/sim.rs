@@ -125,7 +125,14 @@ impl World {
                 for c in 0..cfg.cameras.len() {
                     devices[c % recorders].push(device_id(s, c));
                 }
-                SiteModel::new(setup.model.clone(), devices, 0)
+                let mut model = SiteModel::new(setup.model.clone(), devices, 0);
+                for c in 0..cfg.cameras.len() {
+                    let settings = setup.settings_of(c);
+                    if !settings.is_default() {
+                        model.set_device_settings(&device_id(s, c), settings);
+                    }
+                }
+                model
             })
             .collect();
         let links = cfg
@@ -880,6 +887,7 @@ pub fn mirror_config(cfg: &WorldConfig) -> MirrorConfig {
                         site: s,
                         recorder: c % setup.recorders.max(1),
                         device: device_id(s, c),
+                        settings: setup.settings_of(c),
                     })
                     .collect(),
             })

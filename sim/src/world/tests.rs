@@ -15,6 +15,7 @@ fn site(name: &str, latency_ms: u64) -> SiteSetup {
         model: SiteConfig::new(name, "dualrec", "secret"),
         recorders: 1,
         latency: LatencyDist::Fixed(latency_ms * MILLIS),
+        camera_settings: Vec::new(),
     }
 }
 
@@ -131,6 +132,46 @@ fn long_session_is_renewed_without_gaps_or_auto_stop() {
     // Staggered: the two sites are never both off inside the session.
     let both_off = r.manual[0][0].union(&r.manual[1][0]);
     assert_eq!(gaps(&both_off, 6 * SECS, 40 * 60 * SECS), 0);
+}
+
+#[test]
+fn each_camera_is_renewed_by_its_own_limit() {
+    use engine::core::DeviceSettings;
+    // Camera 0: 1 min, camera 1: the site's 5 min, camera 2: off; camera 1
+    // also has a 1 s pre-buffer on the secondary only.
+    let limits = [Some(Some(60 * SECS)), None, Some(None)];
+    let mut cfg = world(3, vec![], vec![], 21 * 60 * SECS);
+    for c in 0..3 {
+        cfg.clicks.extend(session(c, 5 * SECS, 20 * 60 * SECS));
+    }
+    cfg.clicks.sort_by_key(|c| c.at);
+    for (s, site) in cfg.sites.iter_mut().enumerate() {
+        site.camera_settings = limits
+            .iter()
+            .enumerate()
+            .map(|(c, &l)| DeviceSettings {
+                manual_recording_max: l,
+                prebuffer: (s == 1 && c == 1).then_some(SECS),
+            })
+            .collect();
+    }
+    let out = World::new(cfg).run();
+    let r = &out.record;
+    for s in 0..2 {
+        for c in 0..3 {
+            assert_eq!(
+                gaps(&r.footage[s][c], 6 * SECS, 20 * 60 * SECS),
+                0,
+                "site {s} camera {c}"
+            );
+        }
+        // Renewals per camera follow its own limit: about 20 per 20 min at
+        // 1 min, about 4 at 5 min, none when off.
+        let renewals = |c: usize| r.manual[s][c].spans().len();
+        assert!(renewals(0) >= 19, "site {s}: {:?}", r.manual[s][0]);
+        assert!((4..=6).contains(&renewals(1)), "site {s}: {:?}", r.manual[s][1]);
+        assert_eq!(renewals(2), 1, "site {s}: {:?}", r.manual[s][2]);
+    }
 }
 
 #[test]

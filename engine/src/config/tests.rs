@@ -305,3 +305,49 @@ fn an_in_process_engine_needs_no_engine_table_or_api_keys() {
     let e = parse_in_process(&bad).unwrap_err().to_string();
     assert!(e.starts_with("site.toml:7:1:"), "{e}");
 }
+
+/// `[[camera]]` settings: the device's own value wins over the camera's,
+/// which wins over the site's default (left as `None` in the placement).
+#[test]
+fn per_camera_settings_override_the_sites_defaults() {
+    let text = VALID.replace(
+        "name = \"dock-2\"\n",
+        "name = \"dock-2\"\nmanual_recording_max = \"15m\"\nprebuffer = \"2s\"\n",
+    );
+    let text = text.replace(
+        "secondary = { device = \"5f0c6e1e-0d6b-4bb4-9a51-7d3c2b7d8e11\", recorder = 1 }",
+        "secondary = { device = \"5f0c6e1e-0d6b-4bb4-9a51-7d3c2b7d8e11\", recorder = 1, \
+         manual_recording_max = \"1m\", prebuffer = \"500ms\" }",
+    );
+    let cfg = parse(&text).expect("parses");
+    let lobby = &cfg.cameras[0].spec.placements;
+    assert_eq!(lobby[0].settings, Default::default());
+    assert_eq!(
+        lobby[1].settings.manual_recording_max,
+        Some(Some(60 * crate::core::SECS))
+    );
+    assert_eq!(lobby[1].settings.prebuffer, Some(500 * crate::core::MILLIS));
+    let dock = &cfg.cameras[1].spec.placements[0].settings;
+    assert_eq!(
+        dock.manual_recording_max,
+        Some(Some(15 * 60 * crate::core::SECS))
+    );
+    assert_eq!(dock.prebuffer, Some(2 * crate::core::SECS));
+    let off = VALID.replace(
+        "name = \"dock-2\"\n",
+        "name = \"dock-2\"\nmanual_recording_max = \"off\"\n",
+    );
+    let cfg = parse(&off).expect("parses");
+    assert_eq!(
+        cfg.cameras[1].spec.placements[0]
+            .settings
+            .manual_recording_max,
+        Some(None)
+    );
+    let bad = VALID.replace("recorder = 1 }", "recorder = 1, prebuffer = \"soon\" }");
+    let e = parse(&bad).expect_err("bad prebuffer").to_string();
+    assert!(
+        e.starts_with("engine.toml:39:") && e.contains("`soon` is not a duration"),
+        "{e}"
+    );
+}

@@ -199,7 +199,11 @@ impl Scenario {
     /// no `[[camera_settings]]` applies there (all cameras keep the site's).
     pub fn camera_settings_on(&self, site: usize) -> Vec<DeviceSettings> {
         let mut out = Vec::new();
-        for def in self.camera_settings.iter().filter(|d| d.site.is_none_or(|s| s == site)) {
+        for def in self
+            .camera_settings
+            .iter()
+            .filter(|d| d.site.is_none_or(|s| s == site))
+        {
             if out.is_empty() {
                 out = vec![DeviceSettings::default(); self.cameras.len()];
             }

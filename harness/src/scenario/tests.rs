@@ -869,3 +869,73 @@ fn a_threshold_below_the_real_tolerance_itself_needs_real_unchecked() {
     assert!(e.contains("even at real_time_scale 1"), "{e}");
     assert!(e.contains("smaller `real_tolerance`"), "{e}");
 }
+
+#[test]
+fn camera_settings_apply_per_camera_and_site() {
+    let s = with(
+        r#"
+[[camera_settings]]
+cameras = "cam-001..cam-002"
+manual_recording_max = "1m"
+[[camera_settings]]
+cameras = "cam-003"
+site = "secondary"
+manual_recording_max = "off"
+prebuffer = "1s"
+"#,
+    );
+    assert_eq!(s.camera_settings.len(), 2);
+    let on = |site| s.camera_settings_on(site);
+    assert_eq!(on(0)[0].manual_recording_max, Some(Some(60 * SECS)));
+    assert_eq!(on(1)[1].manual_recording_max, Some(Some(60 * SECS)));
+    assert_eq!(
+        on(0)[2],
+        Default::default(),
+        "the primary keeps its defaults"
+    );
+    assert_eq!(on(1)[2].manual_recording_max, Some(None));
+    assert_eq!(on(1)[2].prebuffer, Some(SECS));
+}
+
+#[test]
+fn camera_settings_errors() {
+    for (body, at, want) in [
+        (
+            "cameras = \"cam-001\"\nsite = \"tertiary\"\nprebuffer = \"1s\"\n",
+            "c.toml:16:8:",
+            "unknown site `tertiary`",
+        ),
+        (
+            "cameras = \"cam-001\"\nmanual_recording_max = \"0s\"\n",
+            "c.toml:16:24:",
+            "`manual_recording_max` is 0s",
+        ),
+        ("cameras = \"cam-001\"\n", "c.toml:14:1:", "sets nothing"),
+        (
+            "cameras = \"cam-099\"\nprebuffer = \"1s\"\n",
+            "c.toml:15:11:",
+            "unknown camera `cam-099`",
+        ),
+        (
+            "cameras = \"cam-001\"\nprebuffer = \"soon\"\n",
+            "c.toml:16:13:",
+            "duration",
+        ),
+    ] {
+        let e = parse(&format!("{HEAD}[[camera_settings]]\n{body}"), "c.toml")
+            .expect_err(body)
+            .to_string();
+        assert!(e.contains(want), "{body}: {e}");
+        assert!(e.starts_with(at), "{body}: {e}");
+    }
+    let twice = format!(
+        "{HEAD}[[camera_settings]]\ncameras = \"cam-001..cam-004\"\nprebuffer = \"1s\"\n\
+         [[camera_settings]]\ncameras = \"cam-004\"\nsite = \"primary\"\nprebuffer = \"2s\"\n"
+    );
+    let e = parse(&twice, "c.toml").expect_err("twice").to_string();
+    assert!(
+        e.starts_with("c.toml:18:11:") && e.contains("camera `cam-004` already has `prebuffer`"),
+        "{e}"
+    );
+    assert!(e.contains("at line 14"), "{e}");
+}

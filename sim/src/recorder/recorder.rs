@@ -102,7 +102,8 @@ impl Recorder {
 
     /// The pre-buffer of `device`.
     pub fn prebuffer_of(&self, device: usize) -> Nanos {
-        self.device_settings(device).prebuffer_or(self.cfg.prebuffer)
+        self.device_settings(device)
+            .prebuffer_or(self.cfg.prebuffer)
     }
 
     pub fn is_alive(&self) -> bool {

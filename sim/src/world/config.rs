@@ -29,7 +29,10 @@ pub struct SiteSetup {
 impl SiteSetup {
     /// Camera `c`'s own settings on this site.
     pub fn settings_of(&self, camera: usize) -> DeviceSettings {
-        self.camera_settings.get(camera).copied().unwrap_or_default()
+        self.camera_settings
+            .get(camera)
+            .copied()
+            .unwrap_or_default()
     }
 }
 

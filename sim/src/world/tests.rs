@@ -169,7 +169,11 @@ fn each_camera_is_renewed_by_its_own_limit() {
         // 1 min, about 4 at 5 min, none when off.
         let renewals = |c: usize| r.manual[s][c].spans().len();
         assert!(renewals(0) >= 19, "site {s}: {:?}", r.manual[s][0]);
-        assert!((4..=6).contains(&renewals(1)), "site {s}: {:?}", r.manual[s][1]);
+        assert!(
+            (4..=6).contains(&renewals(1)),
+            "site {s}: {:?}",
+            r.manual[s][1]
+        );
         assert_eq!(renewals(2), 1, "site {s}: {:?}", r.manual[s][2]);
     }
 }

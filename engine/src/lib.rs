@@ -15,6 +15,7 @@
 pub mod cluster;
 pub mod config;
 pub mod core;
+pub mod discovery;
 pub mod duration;
 pub mod input;
 pub mod journal;

@@ -39,6 +39,9 @@ pub const DEFAULT_MANUAL_RECORDING_MAX: crate::core::Nanos = 5 * 60 * crate::cor
 pub(crate) enum Purpose {
     Service,
     InProcess,
+    /// `dualrec discover`: like `InProcess`, and `[[camera]]` may be left
+    /// out (discovery is how a new config gets its cameras).
+    Discovery,
 }
 
 /// The `[engine]` table assumed by [`EngineConfig::load_in_process`] when the
@@ -215,12 +218,45 @@ impl EngineConfig {
         EngineConfig::parse_in_process(&file, &text, &base, &ProcessSecrets)
     }
 
+    /// Reads `path` for `dualrec discover`: as
+    /// [`EngineConfig::load_in_process`], and the config may have no
+    /// `[[camera]]` yet.
+    pub fn load_for_discovery(path: &Path) -> Result<EngineConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        EngineConfig::parse_without_engine(&file, &text, &base, &ProcessSecrets, Purpose::Discovery)
+    }
+
+    /// [`EngineConfig::load_for_discovery`] of config text.
+    pub fn parse_for_discovery(
+        file: &str,
+        text: &str,
+        base: &Path,
+        secrets: &dyn SecretSource,
+    ) -> Result<EngineConfig, ConfigError> {
+        EngineConfig::parse_without_engine(file, text, base, secrets, Purpose::Discovery)
+    }
+
     /// [`EngineConfig::load_in_process`] of config text.
     pub fn parse_in_process(
         file: &str,
         text: &str,
         base: &Path,
         secrets: &dyn SecretSource,
+    ) -> Result<EngineConfig, ConfigError> {
+        EngineConfig::parse_without_engine(file, text, base, secrets, Purpose::InProcess)
+    }
+
+    fn parse_without_engine(
+        file: &str,
+        text: &str,
+        base: &Path,
+        secrets: &dyn SecretSource,
+        purpose: Purpose,
     ) -> Result<EngineConfig, ConfigError> {
         // Without `[engine]`, one that listens nowhere useful is appended
         // after the file's own text, so every position in a message still
@@ -229,10 +265,10 @@ impl EngineConfig {
             .parse::<toml::Table>()
             .map_or(true, |t| t.contains_key("engine"));
         if has_engine {
-            validate::validate(file, text, base, secrets, Purpose::InProcess)
+            validate::validate(file, text, base, secrets, purpose)
         } else {
             let text = format!("{text}\n{IN_PROCESS_ENGINE}");
-            validate::validate(file, &text, base, secrets, Purpose::InProcess)
+            validate::validate(file, &text, base, secrets, purpose)
         }
     }
 

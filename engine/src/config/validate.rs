@@ -148,10 +148,14 @@ pub(super) fn validate(
     // An in-process engine serves no API: its keys are not needed.
     let api_keys = match purpose {
         Purpose::Service => api_keys(&cx, &raw.api_key, raw.engine.span())?,
-        Purpose::InProcess => Vec::new(),
+        Purpose::InProcess | Purpose::Discovery => Vec::new(),
     };
     let sites = sites(&cx, &raw.site, raw.engine.span())?;
-    let cameras = cameras(&cx, &raw.camera, &sites, raw.engine.span())?;
+    let cameras = if raw.camera.is_empty() && purpose == Purpose::Discovery {
+        Vec::new()
+    } else {
+        cameras(&cx, &raw.camera, &sites, raw.engine.span())?
+    };
     let policy = match &raw.policy {
         None => Policy::default(),
         Some(p) => p.apply().map_err(|e| cx.err(e.span, e.message))?,

@@ -123,7 +123,7 @@ impl SoapClient {
 
     /// The password to log in with: the file's current content if the
     /// password came from a file (kept as before if it cannot be read).
-    fn current_password(&self) -> String {
+    pub(super) fn current_password(&self) -> String {
         let inner = self.inner();
         let mut kept = inner.password.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(path) = &inner.endpoint.password_file {
@@ -161,7 +161,7 @@ impl SoapClient {
     }
 
     /// A bearer token from the identity provider.
-    async fn idp_token(&self, user: &str, password: &str) -> Step<AccessToken> {
+    pub(super) async fn idp_token(&self, user: &str, password: &str) -> Step<AccessToken> {
         let inner = self.inner();
         let url = inner.endpoint.idp_url();
         let windows = inner.endpoint.auth == SiteAuth::Windows;

@@ -16,6 +16,7 @@ mod events;
 mod handle;
 mod login;
 mod ntlm;
+mod rest;
 mod tls;
 
 pub use client::{ClientError, SoapClient};
@@ -27,6 +28,7 @@ pub use handle::Request as EngineRequest;
 pub use handle::{EngineHandle, EngineStopped, IntentError, RuntimeStats, SiteProblem};
 pub use login::LoginExchange;
 pub use ntlm::{NtlmClient, NtlmError};
+pub use rest::{Bearer, REST_API_PREFIX};
 pub use tls::{fingerprint_hex, parse_fingerprint};
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Acceptance run against live recorders.
     Accept(cmd::accept::AcceptArgs),
+    /// Read the sites' configuration, pair their cameras, write `[[camera]]` tables.
+    Discover(cmd::discover::DiscoverArgs),
 }
 
 /// Process exit status, as documented in the README.
@@ -56,6 +58,17 @@ pub enum Outcome {
     /// `dualrec accept` refused to run (a site failed preflight, or a test
     /// camera was already recording): nothing was tested.
     Refused = 4,
+}
+
+impl Outcome {
+    /// The one of `self` and `other` with the higher exit code.
+    pub fn max_by_code(self, other: Outcome) -> Outcome {
+        if other as u8 > self as u8 {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -77,6 +90,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Accept(args) => cmd::accept::run(args),
+        Command::Discover(args) => cmd::discover::run(args),
     };
     let outcome = outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -2,6 +2,7 @@
 
 pub mod accept;
 pub mod check;
+pub mod discover;
 pub mod engine;
 pub mod explore;
 pub mod recorder;

@@ -6,7 +6,10 @@
 //! 127.0.0.1:0` the line shows the real port). SIGTERM or Ctrl-C: stop
 //! accepting, finish requests in flight, close the journal, exit 0 — the
 //! recorders are not stopped. An invalid config exits 2 (`file:line:col`),
-//! a port or journal that cannot be opened 3.
+//! a port or journal that cannot be opened 3. With `--require-devices` it
+//! first checks every configured device against the sites' configuration
+//! REST API and exits 2 if one is gone, moved or disabled, or a site
+//! cannot be read.
 //!
 //! Test hook: `DUALREC_TEST_CRASH_AFTER_JOURNAL=N` aborts the process after
 //! the N-th journaled write, between the journal commit and the answer.
@@ -38,6 +41,12 @@ pub struct EngineArgs {
     /// Only validate the config (secrets included) and exit.
     #[arg(long)]
     check: bool,
+    /// Refuse to start (exit 2) unless every site's configuration can be
+    /// read and every configured device is there, on its configured
+    /// recording server and enabled. Without it the same check runs in the
+    /// background and only logs.
+    #[arg(long)]
+    require_devices: bool,
 }
 
 pub fn run(args: EngineArgs) -> anyhow::Result<Outcome> {
@@ -80,6 +89,24 @@ pub fn run(args: EngineArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        if args.require_devices {
+            let report = engine::service::device_check::check_devices(
+                &cfg,
+                std::time::Duration::from_secs(30),
+            )
+            .await;
+            for line in report.lines() {
+                eprintln!("{line}");
+            }
+            if !report.devices_ok() {
+                eprintln!(
+                    "error: refusing to start (--require-devices): a site could not be read or \
+                     a configured device is gone, moved or disabled"
+                );
+                return Ok(Outcome::InvalidInput);
+            }
+            eprintln!("every configured device is on its site");
+        }
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;

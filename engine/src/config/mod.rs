@@ -32,6 +32,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 pub const DEFAULT_PREBUFFER: crate::core::Nanos = 3 * crate::core::SECS;
 /// Default "stop manual recording after" of a site (XProtect's default).
 pub const DEFAULT_MANUAL_RECORDING_MAX: crate::core::Nanos = 5 * 60 * crate::core::SECS;
+/// `[engine] device_check_interval` when not set.
+pub const DEFAULT_DEVICE_CHECK_INTERVAL: crate::core::Nanos = 60 * 60 * crate::core::SECS;
 
 /// Who reads a config: the service needs `[engine]` and API keys; an
 /// engine inside another tool needs neither.
@@ -148,6 +150,9 @@ pub struct EngineConfig {
     /// Where the journal lives (relative paths are relative to the config file).
     pub data_dir: PathBuf,
     pub max_body_bytes: usize,
+    /// How often the engine checks its devices against the sites'
+    /// configuration REST API; `None`: only at start-up.
+    pub device_check_interval: Option<crate::core::Nanos>,
     /// Jitter seed; `None`: drawn from the clock at start.
     pub seed: Option<u64>,
     pub api_keys: Vec<ApiKey>,

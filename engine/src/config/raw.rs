@@ -48,6 +48,9 @@ pub struct RawEngine {
     pub replica: Option<Spanned<String>>,
     pub advertise_url: Option<Spanned<String>>,
     pub lease: Option<Spanned<Dur>>,
+    /// How often the configured devices are checked against the sites'
+    /// configuration (`"off"` disables the periodic check).
+    pub device_check_interval: Option<Spanned<DurOrOff>>,
 }
 
 /// `role = "read" | "write"`

@@ -12,8 +12,8 @@ use toml::Spanned;
 use super::raw::{RawApiKey, RawCamera, RawFile, RawRole, RawSite};
 use super::{
     sha256, site_auth, ApiKey, CameraSettings, ConfigError, EngineConfig, Purpose, Role,
-    SecretSource, SiteSettings, DEFAULT_MANUAL_RECORDING_MAX, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_PREBUFFER,
+    SecretSource, SiteSettings, DEFAULT_DEVICE_CHECK_INTERVAL, DEFAULT_MANUAL_RECORDING_MAX,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_PREBUFFER,
 };
 use crate::core::{CameraId, CameraSpec, DeviceId, DeviceSettings, Placement, Policy, SiteSpec};
 use crate::runtime::{SiteEndpoint, SiteLogin};
@@ -163,8 +163,22 @@ pub(super) fn validate(
 
     let cluster = super::cluster::settings(&cx, engine, &policy)?;
 
+    let device_check_interval = match &engine.device_check_interval {
+        None => Some(DEFAULT_DEVICE_CHECK_INTERVAL),
+        Some(d) => match d.get_ref().0 {
+            Some(n) if n < 10 * crate::core::SECS => {
+                return Err(cx.err(
+                    d.span(),
+                    "`device_check_interval` is under 10s; expected a duration like `1h`, \
+                     or \"off\"",
+                ))
+            }
+            other => other,
+        },
+    };
     Ok(EngineConfig {
         cluster,
+        device_check_interval,
         file: file.to_string(),
         listen,
         data_dir,

@@ -25,7 +25,7 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-pub use drift::{check_config, Drift, DriftKind};
+pub use drift::{check_config, check_site, Drift, DriftKind};
 pub use fetch::{fetch_site, DiscoveryError, Stage};
 pub use inventory::{
     from_rest_json, normalize_address, normalize_url, Camera, Hardware, RecordingServer,

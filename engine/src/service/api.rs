@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     pub journaled: AtomicU64,
     /// The change feed behind `GET /v1/events`.
     pub hub: Arc<super::events::Hub>,
+    /// The latest device check (see `device_check.rs`).
+    pub device_check: super::device_check::LatestCheck,
 }
 
 type St = State<Arc<AppState>>;
@@ -429,6 +431,7 @@ pub(crate) async fn metrics(State(st): St, headers: HeaderMap) -> Result<Respons
     if let Some(cluster) = &st.cluster {
         super::cluster::render_metrics(&mut text, &cluster.status());
     }
+    super::device_check::render_metrics(&st.device_check, &mut text);
     let mut res = text.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

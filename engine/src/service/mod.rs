@@ -31,6 +31,7 @@
 mod api;
 mod auth;
 mod cluster;
+pub mod device_check;
 mod error;
 pub mod events;
 mod metrics;
@@ -41,6 +42,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -81,6 +83,9 @@ pub struct ServiceOptions {
     /// after the N-th journaled write, between commit and answer.
     pub crash_after_journal: Option<u64>,
 }
+
+/// How long one device check may take per site.
+const DEVICE_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running service.
 pub struct Service {
@@ -157,6 +162,7 @@ impl Service {
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
         let hub = events::new_hub(cameras.len(), site_names.len());
         let (feed_ready_tx, feed_ready_rx) = oneshot::channel();
+        let device_check = device_check::LatestCheck::default();
         let background = vec![
             tokio::spawn(events::tee(runtime_rx, events_tx, feed_tx)),
             tokio::spawn(events::run_feed(
@@ -168,6 +174,12 @@ impl Service {
             )),
             tokio::spawn(metrics.clone().collect(events_rx)),
             tokio::spawn(metrics.clone().census(engine.clone(), cameras.clone())),
+            tokio::spawn(device_check::run_periodically(
+                Arc::new(cfg.clone()),
+                cfg.device_check_interval.map(Duration::from_nanos),
+                DEVICE_CHECK_TIMEOUT,
+                device_check.clone(),
+            )),
         ];
         let openapi = serde_json::to_vec_pretty(&openapi::document())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -184,6 +196,7 @@ impl Service {
             crash_after_journal: opts.crash_after_journal,
             journaled: AtomicU64::new(0),
             hub: hub.clone(),
+            device_check,
         });
         let router = router(state.clone(), cfg.max_body_bytes);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();

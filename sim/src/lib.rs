@@ -6,6 +6,8 @@
 //! - [`world`]: virtual time — the shipping engine beside recorder models,
 //!   with links, latency and fault injection.
 //! - [`intervals`]: exact interval arithmetic on footage and windows.
+//! - [`inventory`]: a site's configuration (recording servers, hardware,
+//!   cameras with their own settings) and its REST API JSON.
 //! - [`server`]: the same site model as a mock XProtect site over real
 //!   HTTP/SOAP (axum), with faults injected at the network edge.
 //!
@@ -14,6 +16,7 @@
 //! `server` is the only part that does.
 
 pub mod intervals;
+pub mod inventory;
 pub mod recorder;
 pub mod server;
 pub mod world;

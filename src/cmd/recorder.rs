@@ -1,5 +1,7 @@
 //! `dualrec recorder`: a standalone mock XProtect site (one process per site)
-//! for tests and demos, serving `sim::server::MockSite`.
+//! for tests and demos, serving `sim::server::MockSite`. Its devices come
+//! from `--cameras N`, `--devices-file` or a whole `--inventory FILE`
+//! (recording servers, hardware, cameras with their own settings).
 //!
 //! Owns argument parsing, the devices file, the tokio runtime and signal
 //! handling; what the site does lives in `sim::server`. Output: the generated
@@ -33,7 +35,7 @@ const MAX_CAMERAS: usize = 100_000;
 /// and the RecorderCommandService on `--listen`, a JSON control API (faults,
 /// footage) on `--control`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("device_source").required(true).args(["devices_file", "cameras"])))]
+#[command(group(ArgGroup::new("device_source").required(true).args(["devices_file", "cameras", "inventory"])))]
 #[command(group(ArgGroup::new("secret").required(true).args(["password", "password_env"])))]
 pub struct RecorderArgs {
     /// Service address (Login + RecorderCommandService); port 0 picks a free port.
@@ -51,10 +53,15 @@ pub struct RecorderArgs {
     /// Make N deterministic device GUIDs (from the site name) and print them on stdout.
     #[arg(long, value_name = "N")]
     cameras: Option<usize>,
-    /// Recording servers; device k lives on server k mod N (server i > 0 at
+    /// The site's configuration (recording servers, hardware, cameras with
+    /// their own auto-stop and pre-buffer) from a TOML file; served by the
+    /// configuration REST API and `GetConfiguration`. Sets the recorders.
+    #[arg(long, value_name = "FILE", conflicts_with = "recorders")]
+    inventory: Option<PathBuf>,
+    /// Recording servers (default 1); device k lives on server k mod N (server i > 0 at
     /// /recorder/{i}/RecorderCommandService/RecorderCommandService.asmx).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    recorders: usize,
+    #[arg(long, value_name = "N")]
+    recorders: Option<usize>,
     /// User the Login endpoints accept (HTTP Basic).
     #[arg(long, value_name = "USER", default_value = "dualrec")]
     username: String,
@@ -219,10 +226,19 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
         },
         (None, None) => return invalid("expected --password or --password-env"),
     };
-    if args.recorders == 0 {
+    let recorder_count = args.recorders.unwrap_or(1);
+    if recorder_count == 0 {
         return invalid("--recorders is 0; expected at least one recording server");
     }
+    let inventory = match &args.inventory {
+        Some(path) => match sim::inventory::load_inventory(path, &args.site) {
+            Ok(inv) => Some(inv),
+            Err(e) => return invalid(e),
+        },
+        None => None,
+    };
     let (devices, print) = match (&args.devices_file, args.cameras) {
+        _ if inventory.is_some() => (Vec::new(), false),
         (Some(path), _) => match read_devices(path) {
             Ok(d) => (d, false),
             Err(e) => return invalid(e),
@@ -237,10 +253,16 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
         }
         (None, None) => return invalid("expected --devices-file FILE or --cameras N"),
     };
-    let mut recorders = vec![Vec::new(); args.recorders];
-    for (k, d) in devices.iter().enumerate() {
-        recorders[k % args.recorders].push(d.clone());
-    }
+    let recorders = match &inventory {
+        Some(inv) => inv.devices_by_recorder(),
+        None => {
+            let mut recorders = vec![Vec::new(); recorder_count];
+            for (k, d) in devices.iter().enumerate() {
+                recorders[k % recorder_count].push(d.clone());
+            }
+            recorders
+        }
+    };
     let mut site = SiteConfig::new(args.site.clone(), args.username.clone(), password);
     site.recorder.manual_recording_max = args.manual_recording_max.0;
     site.recorder.prebuffer = args.prebuffer;
@@ -261,6 +283,7 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
     };
     let mut cfg = MockSiteConfig::new(site, recorders);
     cfg.tls = tls.clone();
+    cfg.inventory = inventory;
     cfg.latency = args.latency.clone();
     cfg.seed = args.seed;
     cfg.max_body_bytes = args.max_body_bytes;

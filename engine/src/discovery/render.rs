@@ -161,6 +161,25 @@ pub fn render_cameras(cfg: &EngineConfig, sites: &[SiteInventory], pairing: &Pai
             out.already_configured += 1;
             continue;
         }
+        // Some of its devices already belong to a configured camera: a new
+        // table would put one device in two cameras. `--check` says what
+        // to fix in the existing one.
+        if let Some((s, c)) = pair
+            .cameras
+            .iter()
+            .enumerate()
+            .find(|&(s, &c)| known_devices[s].contains(&sites[s].cameras[c].id))
+        {
+            let cam = &sites[s].cameras[*c];
+            out.problems.push(format!(
+                "{}: camera \"{}\" ({}) is already in the config, paired with another device \
+                 than discovery pairs it with; see `dualrec discover --check`",
+                site_names[s],
+                cam.name,
+                cam.id.as_str()
+            ));
+            continue;
+        }
         let mut devices = Vec::new();
         for (s, &c) in pair.cameras.iter().enumerate() {
             let inv = &sites[s];

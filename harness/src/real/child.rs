@@ -208,8 +208,16 @@ fn config_text(
             .placements
             .iter()
             .map(|p| {
+                let mut own = String::new();
+                if let Some(limit) = p.settings.manual_recording_max {
+                    let limit = limit.map_or("off".to_string(), dur);
+                    let _ = write!(own, ", manual_recording_max = \"{limit}\"");
+                }
+                if let Some(prebuffer) = p.settings.prebuffer {
+                    let _ = write!(own, ", prebuffer = \"{}\"", dur(prebuffer));
+                }
                 format!(
-                    "{} = {{ device = {:?}, recorder = {} }}",
+                    "{} = {{ device = {:?}, recorder = {}{own} }}",
                     cfg.sites[p.site].name,
                     p.device.as_str(),
                     p.recorder

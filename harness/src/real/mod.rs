@@ -25,7 +25,7 @@ pub use trace::trace;
 
 use under_test::Engine;
 
-use engine::core::{CameraId, JournalEntry, Nanos, Policy};
+use engine::core::{CameraId, DeviceSettings, JournalEntry, Nanos, Policy};
 use engine::runtime::{RuntimeEvent, SiteAuth, SiteEndpoint};
 use sim::intervals::{IntervalSet, Span};
 use sim::recorder::{RecorderConfig, SiteConfig};
@@ -76,6 +76,14 @@ enum Action {
 
 fn scaled(ns: Nanos, scale: f64) -> Nanos {
     (ns as f64 * scale).round() as Nanos
+}
+
+/// A camera's own settings at time scale `k`.
+fn scale_settings(d: DeviceSettings, k: f64) -> DeviceSettings {
+    DeviceSettings {
+        manual_recording_max: d.manual_recording_max.map(|m| m.map(|m| scaled(m, k))),
+        prebuffer: d.prebuffer.map(|p| scaled(p, k)),
+    }
 }
 
 fn scale_dist(d: &LatencyDist, k: f64) -> LatencyDist {
@@ -179,6 +187,15 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
             access_token_ttl: sim::recorder::DEFAULT_ACCESS_TOKEN_TTL,
         };
         let mut cfg = MockSiteConfig::new(site_cfg, devices);
+        cfg.device_settings = (0..s.cameras.len())
+            .map(|c| {
+                (
+                    device_id(i, c),
+                    scale_settings(world.sites[i].settings_of(c), k),
+                )
+            })
+            .filter(|(_, d)| !d.is_default())
+            .collect();
         cfg.latency = scale_dist(&def.latency, k);
         cfg.seed = derive_seed(s.seed, 0x11_0000 + i as u64);
         cfg.clock = Some(clock);
@@ -202,6 +219,9 @@ async fn run(s: &Scenario, engine_binary: Option<&Path>) -> Result<RealOutcome, 
             .manual_recording_max
             .map(|m| scaled(m, k));
         site.model.recorder.prebuffer = scaled(site.model.recorder.prebuffer, k);
+        for settings in &mut site.camera_settings {
+            *settings = scale_settings(*settings, k);
+        }
     }
     let mirror_cfg = mirror_config(&scaled_world);
     let endpoints: Vec<SiteEndpoint> = sites

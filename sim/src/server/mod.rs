@@ -46,6 +46,7 @@ mod faults;
 mod idp;
 mod listener;
 mod ntlm_proof;
+mod rest;
 mod soap;
 mod spnego;
 mod state;
@@ -64,7 +65,7 @@ use std::time::Duration;
 
 use axum::Router;
 
-use engine::core::DeviceId;
+use engine::core::{DeviceId, DeviceSettings};
 
 use crate::intervals::{IntervalSet, Nanos};
 use crate::recorder::{SiteConfig, SiteModel};
@@ -99,6 +100,14 @@ pub struct MockSiteConfig {
     pub clock: Option<SiteClock>,
     /// Serve the service address over HTTPS with this certificate.
     pub tls: Option<TlsIdentity>,
+    /// Cameras whose "stop manual recording after" or pre-buffer differ
+    /// from the site's (`site.recorder`).
+    pub device_settings: Vec<(DeviceId, DeviceSettings)>,
+    /// The configuration the REST API and `GetConfiguration` serve; `None`:
+    /// one generated from `recorders` (see `inventory::generated_inventory`).
+    /// Its cameras' own settings are applied to the model like
+    /// `device_settings`.
+    pub inventory: Option<crate::inventory::Inventory>,
 }
 
 impl MockSiteConfig {
@@ -112,6 +121,8 @@ impl MockSiteConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: None,
             tls: None,
+            device_settings: Vec::new(),
+            inventory: None,
         }
     }
 }
@@ -177,7 +188,15 @@ impl MockSite {
             })
             .collect();
         // Model time 0 is the clock's origin: cameras stream from there on.
-        let model = SiteModel::new(cfg.site, recorders, 0);
+        let mut model = SiteModel::new(cfg.site, recorders, 0);
+        let inventory_settings = cfg
+            .inventory
+            .as_ref()
+            .map(|i| i.device_settings())
+            .unwrap_or_default();
+        for (device, settings) in cfg.device_settings.iter().chain(&inventory_settings) {
+            model.set_device_settings(&state::canonical_device(device.as_str()), *settings);
+        }
         let tls = match &cfg.tls {
             Some(id) => Some(
                 id.server_config()
@@ -185,14 +204,12 @@ impl MockSite {
             ),
             None => None,
         };
-        let shared = Arc::new(state::Shared::new(
-            model,
-            clock,
-            cfg.latency,
-            cfg.seed,
-            cfg.max_body_bytes,
-            tls,
-        ));
+        let mut shared =
+            state::Shared::new(model, clock, cfg.latency, cfg.seed, cfg.max_body_bytes, tls);
+        if let Some(inventory) = cfg.inventory {
+            shared.inventory = inventory;
+        }
+        let shared = Arc::new(shared);
         let app = Router::new()
             .fallback(soap::service)
             .with_state(shared.clone());

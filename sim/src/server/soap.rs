@@ -75,6 +75,8 @@ enum Route {
     Recorder(usize),
     IdpToken,
     IdpDiscovery,
+    /// The configuration REST API (`/api/rest/v1/…`).
+    Rest,
 }
 
 fn route(path: &str, recorders: usize) -> Option<Route> {
@@ -93,6 +95,11 @@ fn route(path: &str, recorders: usize) -> Option<Route> {
     }
     if eq(IDP_DISCOVERY_PATH) {
         return Some(Route::IdpDiscovery);
+    }
+    if path.len() > super::rest::PREFIX.len()
+        && path[..super::rest::PREFIX.len()].eq_ignore_ascii_case(super::rest::PREFIX)
+    {
+        return Some(Route::Rest);
     }
     if eq(RECORDER_PATH) {
         return Some(Route::Recorder(0));
@@ -276,6 +283,18 @@ async fn handle(shared: &Arc<Shared>, conn: Option<&ConnCtx>, req: Request) -> (
             .to_owned();
         return (idp::discovery(&format!("{scheme}://{host}")), summary);
     }
+    if let Route::Rest = route {
+        summary.op = "REST".into();
+        let (r, outcome) = super::rest::serve(
+            shared,
+            req.method(),
+            req.uri().path(),
+            req.headers(),
+            conn.is_some_and(|c| c.secure),
+        );
+        summary.outcome = outcome.into();
+        return (r, summary);
+    }
     if req.method() != Method::POST {
         summary.outcome = "method not allowed".into();
         if let Route::IdpToken = route {
@@ -344,8 +363,10 @@ async fn handle(shared: &Arc<Shared>, conn: Option<&ConnCtx>, req: Request) -> (
             summary.outcome = outcome;
             (r, summary)
         }
-        // Answered (or refused) above: the discovery document is GET only.
+        // Answered (or refused) above: the discovery document is GET only,
+        // the REST API answered before any body is read.
         Route::IdpDiscovery => (idp::method_not_allowed("GET"), summary),
+        Route::Rest => (idp::method_not_allowed("GET"), summary),
     }
 }
 

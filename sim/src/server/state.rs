@@ -85,6 +85,12 @@ pub(crate) struct Shared {
     pub(crate) tls: bool,
     /// Random per-site suffix of bearer tokens, so they cannot be guessed.
     pub(crate) token_secret: String,
+    /// The site's configuration, served by the REST API and
+    /// `GetConfiguration`; set once before the site serves.
+    pub(crate) inventory: crate::inventory::Inventory,
+    /// The site-wide auto-stop (`None` off) and pre-buffer.
+    pub(crate) default_limit: Option<Nanos>,
+    pub(crate) default_prebuffer: Nanos,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,7 +106,18 @@ impl Shared {
         max_body_bytes: usize,
         tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     ) -> Self {
+        let recorder = model.config().recorder.clone();
         Shared {
+            inventory: crate::inventory::generated_inventory(
+                model.name(),
+                &model
+                    .recorders()
+                    .iter()
+                    .map(|r| r.devices().to_vec())
+                    .collect::<Vec<_>>(),
+            ),
+            default_limit: recorder.manual_recording_max,
+            default_prebuffer: recorder.prebuffer,
             tls: tls.is_some(),
             token_secret: format!(
                 "{:016x}{:016x}",

@@ -2,7 +2,8 @@
 //!
 //! This crate is the one place dualrec knows what Milestone XProtect's SOAP
 //! messages look like on real sites (see `docs/mock-site.md`): the management server's
-//! ServerCommandService `Login` ([`login`]), the identity provider's token
+//! ServerCommandService `Login` ([`login`]) and `GetConfiguration`
+//! ([`configuration`]), the identity provider's token
 //! endpoint ([`idp`]), the recording server's
 //! RecorderCommandService manual-recording operations ([`recorder`]), SOAP
 //! faults with XProtect's error numbers ([`Fault`]), timestamps
@@ -21,6 +22,7 @@
 //! not significant, zone-less timestamps as UTC. Decoders never panic; every
 //! [`DecodeError`] says what was wrong and what was expected.
 
+pub mod configuration;
 pub mod consts;
 mod envelope;
 mod error;
@@ -32,6 +34,11 @@ pub mod recorder;
 mod time;
 mod xml;
 
+pub use configuration::{
+    decode_get_configuration_request, decode_get_configuration_response,
+    encode_get_configuration_request, encode_get_configuration_response, CameraInfo,
+    ConfigurationInfo, RecorderInfo, GET_CONFIGURATION_ACTION,
+};
 pub use consts::*;
 pub use envelope::{sniff_soap_version, SoapVersion};
 pub use error::DecodeError;

@@ -15,7 +15,7 @@ use engine::core::{Nanos, SECS};
 use super::Inventory;
 
 /// When every item was last changed (the mock's configuration never is).
-const LAST_MODIFIED: &str = "2025-01-01T00:00:00.000Z";
+const LAST_MODIFIED: &str = "2025-01-01T00:00:00.0000000Z";
 
 /// The JSON views of one site's inventory.
 pub struct RestView<'a> {
@@ -156,6 +156,44 @@ impl RestView<'_> {
             .map(|c| self.camera_value(c))
             .collect();
         json!({ "array": array })
+    }
+
+    /// The same configuration as SOAP `GetConfiguration` answers it.
+    pub fn configuration(&self) -> xprotect::configuration::ConfigurationInfo {
+        use xprotect::configuration::{CameraInfo, ConfigurationInfo, RecorderInfo};
+        let inv = self.inventory;
+        let host = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, h)| h);
+        let host_name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let mut recorders: Vec<RecorderInfo> = inv
+            .recorders
+            .iter()
+            .enumerate()
+            .map(|(r, rec)| RecorderInfo {
+                recorder_id: rec.id.clone(),
+                name: rec.name.clone(),
+                host_name: host_name.to_owned(),
+                web_server_uri: self.web_server_uri(r),
+                cameras: Vec::new(),
+            })
+            .collect();
+        for cam in &inv.cameras {
+            let hw = &inv.hardware[cam.hardware];
+            recorders[hw.recorder].cameras.push(CameraInfo {
+                device_id: cam.id.as_str().to_owned(),
+                name: cam.name.clone(),
+                hardware_id: hw.id.clone(),
+                recorder_id: inv.recorders[hw.recorder].id.clone(),
+                device_index: cam.channel,
+            });
+        }
+        ConfigurationInfo {
+            server_id: inv.site_id.clone(),
+            server_name: inv.site_name.clone(),
+            recorders,
+        }
     }
 
     /// One camera by id (any case, braces allowed).

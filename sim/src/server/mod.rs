@@ -53,6 +53,8 @@ mod state;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_rest;
+#[cfg(test)]
 mod tests_spnego;
 mod tls;
 mod windows_auth;

@@ -29,6 +29,21 @@ fn error(status: StatusCode, text: String) -> Response {
     json_response(status, body.to_string())
 }
 
+/// The site's inventory as seen by a request to `Host` (for the
+/// `webServerUri` of its recording servers).
+pub(crate) fn view<'a>(shared: &'a Shared, headers: &HeaderMap, secure: bool) -> RestView<'a> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    RestView {
+        inventory: &shared.inventory,
+        default_limit: shared.default_limit,
+        default_prebuffer: shared.default_prebuffer,
+        base: format!("{}://{host}", if secure { "https" } else { "http" }),
+    }
+}
+
 /// Answers a request whose path starts with [`PREFIX`]; the second value
 /// is the outcome for the request log.
 pub(crate) fn serve(
@@ -50,16 +65,7 @@ pub(crate) fn serve(
     if let Err(r) = idp::bearer(shared, headers) {
         return (*r, "unauthorized");
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let view = RestView {
-        inventory: &shared.inventory,
-        default_limit: shared.default_limit,
-        default_prebuffer: shared.default_prebuffer,
-        base: format!("{}://{host}", if secure { "https" } else { "http" }),
-    };
+    let view = view(shared, headers, secure);
     let resource = &path[PREFIX.len()..];
     let resource = resource.trim_end_matches('/');
     let lower = resource.to_ascii_lowercase();
@@ -70,7 +76,10 @@ pub(crate) fn serve(
         "cameras" => view.cameras(),
         _ => match lower.strip_prefix("cameras/") {
             Some(_) => {
-                let id = &resource["cameras/".len()..];
+                let raw = &resource["cameras/".len()..];
+                // Clients percent-encode the braces of `{GUID}`.
+                let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                let id = id.as_ref();
                 match view.camera(id) {
                     Some(v) => v,
                     None => {

@@ -379,6 +379,17 @@ fn login(
     version: SoapVersion,
     mut summary: Summary,
 ) -> (Response, Summary) {
+    match xprotect::decode_get_configuration_request(text) {
+        Ok((version, token)) => {
+            return get_configuration(shared, conn, headers, version, &token, summary)
+        }
+        Err(e) if e.is_missing_token() => {
+            summary.op = "GetConfiguration".into();
+            return (decode_failure(&e, version, &mut summary), summary);
+        }
+        // Not GetConfiguration: a Login (or a mistake Login reports).
+        Err(_) => {}
+    }
     summary.op = format!("Login({endpoint:?})");
     let mut final_challenge = None;
     let authenticated = match endpoint {
@@ -436,6 +447,37 @@ fn login(
                 encode_login_response(version, &result),
             ),
             final_challenge,
+        ),
+        summary,
+    )
+}
+
+/// `GetConfiguration(token)` on a ServerCommandService endpoint: the
+/// `TOKEN#…` of Login authenticates it (no HTTP authentication). Lists the
+/// site's recording servers (`WebServerUri` as the REST API gives it) and
+/// the cameras on each.
+fn get_configuration(
+    shared: &Shared,
+    conn: Option<&ConnCtx>,
+    headers: &HeaderMap,
+    version: SoapVersion,
+    token: &str,
+    mut summary: Summary,
+) -> (Response, Summary) {
+    summary.op = "GetConfiguration".into();
+    if let Err(e) = shared.with_model(|m, now| m.check_token(now, token)) {
+        let (r, outcome) = call_error(&CallError::Token(e), version);
+        summary.outcome = outcome;
+        return (r, summary);
+    }
+    let info = super::rest::view(shared, headers, conn.is_some_and(|c| c.secure)).configuration();
+    summary.devices = shared.inventory.cameras.len();
+    summary.outcome = "ok".into();
+    (
+        soap(
+            StatusCode::OK,
+            version,
+            xprotect::encode_get_configuration_response(version, &info),
         ),
         summary,
     )

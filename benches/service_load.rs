@@ -141,6 +141,7 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir,
         max_body_bytes: 1 << 20,
+        device_check_interval: None,
         seed: Some(1),
         cluster: None,
         api_keys: vec![engine::config::ApiKey {

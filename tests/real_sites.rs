@@ -351,6 +351,7 @@ fn mirror_config() -> MirrorConfig {
                 site: 0,
                 recorder: 0,
                 device: DeviceId::new(DEVICE_AS_PEOPLE_WRITE_IT),
+                settings: Default::default(),
             }],
         }],
         policy: Policy::default(),

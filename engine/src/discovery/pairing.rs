@@ -73,11 +73,9 @@ fn index(
         .enumerate()
         .map(|(s, inv)| {
             let mut m: HashMap<String, Vec<usize>> = HashMap::new();
-            for c in 0..inv.cameras.len() {
-                if open[s][c] {
-                    if let Some(k) = key(inv, c) {
-                        m.entry(k).or_default().push(c);
-                    }
+            for (c, _) in open[s].iter().enumerate().filter(|(_, &o)| o) {
+                if let Some(k) = key(inv, c) {
+                    m.entry(k).or_default().push(c);
                 }
             }
             m
@@ -146,10 +144,7 @@ pub fn pair(sites: &[&SiteInventory]) -> Pairing {
 
     let mut unpaired = Vec::new();
     for (s, inv) in sites.iter().enumerate() {
-        for c in 0..inv.cameras.len() {
-            if !open[s][c] {
-                continue;
-            }
+        for (c, _) in open[s].iter().enumerate().filter(|(_, &o)| o) {
             let name = name_key(&inv.cameras[c].name);
             let address = address_key(inv, c);
             let crowded = |maps: &[HashMap<String, Vec<usize>>], k: &str| {

@@ -49,7 +49,7 @@ fn item(kind: &str, id: &str, name: &str, parent: Option<(&str, &str)>) -> Value
 
 /// `ns` in `unit`s: a whole number when it is one.
 fn amount(ns: Nanos, unit: Nanos) -> Value {
-    if ns % unit == 0 {
+    if ns.is_multiple_of(unit) {
         json!(ns / unit)
     } else {
         json!(ns as f64 / unit as f64)

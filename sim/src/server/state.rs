@@ -106,7 +106,7 @@ impl Shared {
         max_body_bytes: usize,
         tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     ) -> Self {
-        let recorder = model.config().recorder.clone();
+        let recorder = model.config().recorder;
         Shared {
             inventory: crate::inventory::generated_inventory(
                 model.name(),

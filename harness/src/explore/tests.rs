@@ -395,6 +395,7 @@ fn guarantees_that_can_fail_table() {
                 "long-session-autostop",
                 "lost-start-reply",
                 "overtaken-stop-partition",
+                "per-camera-auto-stop",
             ],
         ),
         (
@@ -427,6 +428,7 @@ fn guarantees_that_can_fail_table() {
                 "long-session-autostop",
                 "lost-start-reply",
                 "overtaken-stop-partition",
+                "per-camera-auto-stop",
                 "slow-site-tail",
                 "stop-click-in-renewal",
                 "wrong-password-no-lockout",

@@ -142,6 +142,7 @@ fn memory(rt: &tokio::runtime::Runtime, which: &str) -> u64 {
         data_dir: dir,
         max_body_bytes: 1 << 20,
         device_check_interval: None,
+        server: Default::default(),
         seed: Some(1),
         cluster: None,
         api_keys: vec![engine::config::ApiKey {
@@ -286,6 +287,7 @@ fn load(rt: &tokio::runtime::Runtime, clients: usize, seconds: usize, cameras: u
                     let res = client
                         .put(format!("{base}/v1/cameras/cam-{cam:06}/recording"))
                         .bearer_auth(WRITE_KEY)
+                        .header("content-type", "application/json")
                         .body(if rec { "{\"recording\":true}" } else { "{\"recording\":false}" })
                         .send()
                         .await;

@@ -115,6 +115,7 @@ async fn replicas_fail_over_on_kill_pause_and_database_restart() {
     let unknown = client
         .put(format!("{standby_base}/v1/cameras/nope/recording"))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body("{\"recording\": true}")
         .send()
         .await

@@ -51,7 +51,7 @@ impl Api {
             req = req.bearer_auth(k);
         }
         if let Some(b) = body {
-            req = req.body(b);
+            req = req.header("content-type", "application/json").body(b);
         }
         let res = req.send().await.expect("request reaches the service");
         let status = res.status();
@@ -249,7 +249,7 @@ async fn errors_are_json_with_status_and_code() {
             Method::PUT,
             put,
             Some(WRITE_KEY),
-            None,
+            Some(String::new()),
             StatusCode::BAD_REQUEST,
             "invalid_json",
         ),
@@ -287,7 +287,7 @@ async fn errors_are_json_with_status_and_code() {
             Some(WRITE_KEY),
             Some(format!(
                 "{{\"recording\": true, \"pad\": \"{}\"}}",
-                "x".repeat(1 << 20)
+                "x".repeat(3 << 20)
             )),
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -107,6 +107,7 @@ async fn clicker(
         let res = client
             .put(format!("{base}/v1/cameras/{}/recording", camera(c + 1)))
             .bearer_auth(WRITE_KEY)
+            .header("content-type", "application/json")
             .body(format!("{{\"recording\": {rec}}}"))
             .send()
             .await;
@@ -183,6 +184,7 @@ async fn acknowledged_intents_survive_kill_9_at_any_moment() {
         let res = client
             .post(format!("{}/v1/recording/batch", e.base))
             .bearer_auth(WRITE_KEY)
+            .header("content-type", "application/json")
             .body(format!("{{\"intents\": [{}]}}", intents.join(",")))
             .send()
             .await
@@ -280,6 +282,7 @@ async fn acknowledged_intents_survive_kill_9_at_any_moment() {
     let res = client
         .post(format!("{}/v1/recording/batch", e.base))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body(format!("{{\"intents\": [{}]}}", intents.join(",")))
         .send()
         .await

@@ -232,6 +232,7 @@ async fn snapshot_then_live_changes_then_exact_resume() {
     let res = client
         .put(format!("{base}/v1/cameras/cam-002/recording"))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body(r#"{"recording": true}"#)
         .send()
         .await
@@ -271,6 +272,7 @@ async fn snapshot_then_live_changes_then_exact_resume() {
     let res = client
         .put(format!("{base}/v1/cameras/cam-003/recording"))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body(r#"{"recording": true}"#)
         .send()
         .await
@@ -328,6 +330,7 @@ async fn a_site_that_goes_down_and_returns_is_reported() {
     let res = client
         .put(format!("{base}/v1/cameras/cam-001/recording"))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body(r#"{"recording": true}"#)
         .send()
         .await

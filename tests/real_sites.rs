@@ -367,6 +367,9 @@ async fn a_wrong_password_never_locks_the_account_and_a_fixed_file_resumes_recor
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("password");
     std::fs::write(&file, "wrong\n").expect("write the password file");
+    // Only its owner may read a password file (else it is refused).
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let mut ep = endpoint(&site, SiteLogin::Idp, SiteAuth::Windows, Some(pin));
     ep.password = "wrong".into();
     ep.password_file = Some(file.clone());

@@ -18,6 +18,8 @@ pub mod core;
 pub mod discovery;
 pub mod duration;
 pub mod input;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod input_fuzz;
 pub mod journal;
 #[doc(hidden)]
 pub mod pgtest;

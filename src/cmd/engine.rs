@@ -6,10 +6,13 @@
 //! 127.0.0.1:0` the line shows the real port). SIGTERM or Ctrl-C: stop
 //! accepting, finish requests in flight, close the journal, exit 0 — the
 //! recorders are not stopped. An invalid config exits 2 (`file:line:col`),
-//! a port or journal that cannot be opened 3. With `--require-devices` it
-//! first checks every configured device against the sites' configuration
-//! REST API and exits 2 if one is gone, moved or disabled, or a site
-//! cannot be read.
+//! a port or journal that cannot be opened 3. TLS files that cannot serve
+//! HTTPS (not PEM, a key that does not fit the certificate) exit 2 naming
+//! the file; so does a key or password file others may read or write.
+//! Listening on a non-loopback address without TLS is warned about on
+//! stderr, `--check` included. With `--require-devices` it first checks every
+//! configured device against the sites' configuration REST API and exits 2
+//! if one is gone, moved or disabled, or a site cannot be read.
 //!
 //! Test hook: `DUALREC_TEST_CRASH_AFTER_JOURNAL=N` aborts the process after
 //! the N-th journaled write, between the journal commit and the answer.
@@ -21,7 +24,7 @@ use anyhow::Context;
 use clap::Args;
 
 use engine::config::{ConfigError, EngineConfig};
-use engine::service::{Service, ServiceOptions};
+use engine::service::{Service, ServiceOptions, TlsReloader};
 
 use crate::Outcome;
 
@@ -60,6 +63,15 @@ pub fn run(args: EngineArgs) -> anyhow::Result<Outcome> {
     };
     if let Some(listen) = args.listen {
         cfg.listen = listen;
+    }
+    if let Some(files) = &cfg.server.tls {
+        if let Err(e) = TlsReloader::load(files) {
+            eprintln!("error: {}: {e}", args.config.display());
+            return Ok(Outcome::InvalidInput);
+        }
+    }
+    for warning in cfg.server.warnings(cfg.listen) {
+        eprintln!("warning: {warning}");
     }
     if args.check {
         tracing::info!(

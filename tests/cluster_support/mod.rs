@@ -154,6 +154,7 @@ pub async fn click(client: &Client, base: &str, cam: usize, recording: bool) -> 
     let res = client
         .put(format!("{base}/v1/cameras/{}/recording", camera(cam)))
         .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/json")
         .body(format!("{{\"recording\": {recording}}}"))
         .timeout(Duration::from_secs(10))
         .send()

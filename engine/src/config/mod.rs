@@ -11,6 +11,7 @@
 
 mod cluster;
 mod raw;
+mod server;
 mod validate;
 
 pub use cluster::ClusterSettings;
@@ -21,13 +22,19 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use crate::duration::parse_duration;
+pub use server::{
+    ServerSettings, TlsFiles, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT,
+};
 
 use crate::core::{CameraId, CameraSpec, DeviceId, MirrorConfig, Placement, Policy, SiteSpec};
 use crate::input::line_col;
 use crate::runtime::{SiteAuth, SiteEndpoint};
 
-/// Default limit of a REST request body: 1 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+/// Default limit of a REST request body: 2 MiB, which admits the largest
+/// batch (`service::MAX_BATCH_INTENTS` intents) even with 128-character
+/// camera names (tested at that boundary).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 << 20;
 /// Default pre-buffer of a site's recorders.
 pub const DEFAULT_PREBUFFER: crate::core::Nanos = 3 * crate::core::SECS;
 /// Default "stop manual recording after" of a site (XProtect's default).
@@ -153,6 +160,8 @@ pub struct EngineConfig {
     /// How often the engine checks its devices against the sites'
     /// configuration REST API; `None`: only at start-up.
     pub device_check_interval: Option<crate::core::Nanos>,
+    /// HTTPS, timeouts and the connection limit of the API server.
+    pub server: ServerSettings,
     /// Jitter seed; `None`: drawn from the clock at start.
     pub seed: Option<u64>,
     pub api_keys: Vec<ApiKey>,
@@ -171,6 +180,11 @@ pub trait SecretSource {
     fn env(&self, name: &str) -> Option<String>;
     /// The bytes of file `path`.
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    /// The permission bits of file `path` (Unix mode), when known; a secret
+    /// file others may read or write is refused.
+    fn mode(&self, _path: &Path) -> Option<u32> {
+        None
+    }
 }
 
 /// The real environment and file system.
@@ -184,17 +198,36 @@ impl SecretSource for ProcessSecrets {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         std::fs::read(path)
     }
+    #[cfg(unix)]
+    fn mode(&self, path: &Path) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+    }
+}
+
+/// Reads a config file: its name for messages, its text (invalid UTF-8
+/// is an input error at `file:line:col`, not an I/O error) and the folder
+/// its relative paths are resolved against.
+fn read_config(path: &Path) -> Result<(String, String, PathBuf), ConfigError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let text = crate::input::utf8_text(bytes).map_err(|e| ConfigError::Invalid {
+        file: file.clone(),
+        line: e.line,
+        col: e.col,
+        message: e.to_string(),
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok((file, text, base))
 }
 
 impl EngineConfig {
     /// Reads and validates `path`, secrets from the process environment.
     pub fn load(path: &Path) -> Result<EngineConfig, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: file.clone(),
-            source,
-        })?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (file, text, base) = read_config(path)?;
         EngineConfig::parse(&file, &text, &base, &ProcessSecrets)
     }
 
@@ -214,12 +247,7 @@ impl EngineConfig {
     /// listens — and API keys are neither read nor checked. Sites, cameras
     /// and policy are validated exactly as for the service.
     pub fn load_in_process(path: &Path) -> Result<EngineConfig, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: file.clone(),
-            source,
-        })?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (file, text, base) = read_config(path)?;
         EngineConfig::parse_in_process(&file, &text, &base, &ProcessSecrets)
     }
 
@@ -227,12 +255,7 @@ impl EngineConfig {
     /// [`EngineConfig::load_in_process`], and the config may have no
     /// `[[camera]]` yet.
     pub fn load_for_discovery(path: &Path) -> Result<EngineConfig, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            file: file.clone(),
-            source,
-        })?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (file, text, base) = read_config(path)?;
         EngineConfig::parse_without_engine(&file, &text, &base, &ProcessSecrets, Purpose::Discovery)
     }
 
@@ -321,5 +344,7 @@ pub(crate) fn site_auth(raw: raw::RawAuth) -> SiteAuth {
     }
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

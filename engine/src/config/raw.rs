@@ -51,6 +51,19 @@ pub struct RawEngine {
     /// How often the configured devices are checked against the sites'
     /// configuration (`"off"` disables the periodic check).
     pub device_check_interval: Option<Spanned<DurOrOff>>,
+    /// HTTPS: certificate chain and private key (PEM).
+    pub tls_cert_file: Option<Spanned<String>>,
+    pub tls_key_file: Option<Spanned<String>>,
+    /// Mutual TLS: CA certificates (PEM) client certificates must chain to.
+    pub tls_client_ca_file: Option<Spanned<String>>,
+    /// Time for a request's headers to arrive (also bounds a keep-alive wait).
+    pub header_timeout: Option<Spanned<Dur>>,
+    /// Time from a request's headers to its answer (reading the body included).
+    pub request_timeout: Option<Spanned<Dur>>,
+    /// A connection on which no byte moves this long is closed.
+    pub idle_timeout: Option<Spanned<Dur>>,
+    /// Most connections served at once.
+    pub max_connections: Option<Spanned<u64>>,
 }
 
 /// `role = "read" | "write"`

@@ -65,8 +65,64 @@ impl Cx<'_> {
         }
     }
 
+    /// Refuses a secret file that others may read or write (group or
+    /// world write, world read): a leaked key is not revocable by a restart.
+    pub(super) fn private_file(&self, name: &Spanned<String>) -> Result<()> {
+        let path = self.path(name.get_ref());
+        if let Some(mode) = self.secrets.mode(&path) {
+            if mode & 0o027 != 0 {
+                return Err(self.err(
+                    name.span(),
+                    format!(
+                        "`{}` is readable or writable by others (mode {:04o}); expected a file \
+                         only its owner can write and nobody else can read (`chmod 600 {}`)",
+                        path.display(),
+                        mode & 0o7777,
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The path named at `name`, checked to be a readable PEM file holding
+    /// a `-----BEGIN …{label}-----` block.
+    pub(super) fn pem_file(
+        &self,
+        name: &Spanned<String>,
+        label: &str,
+        what: &str,
+    ) -> Result<PathBuf> {
+        let path = self.path(name.get_ref());
+        let pem = self.secrets.read(&path).map_err(|e| {
+            self.err(
+                name.span(),
+                format!(
+                    "cannot read `{}`: {e}; expected a PEM file with {what}",
+                    path.display()
+                ),
+            )
+        })?;
+        let found = pem.split(|&b| b == b'\n').any(|line| {
+            line.starts_with(b"-----BEGIN ")
+                && line.windows(label.len()).any(|w| w == label.as_bytes())
+        });
+        if !found {
+            return Err(self.err(
+                name.span(),
+                format!(
+                    "`{}` holds no PEM {label}; expected a PEM file with {what} (`-----BEGIN …{label}-----`)",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(path)
+    }
+
     /// The contents of the file named at `name`, one trailing newline removed.
     pub(super) fn file_secret(&self, name: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
+        self.private_file(name)?;
         let path = self.path(name.get_ref());
         let mut bytes = self.secrets.read(&path).map_err(|e| {
             self.err(
@@ -145,10 +201,14 @@ pub(super) fn validate(
         }
     };
 
-    // An in-process engine serves no API: its keys are not needed.
-    let api_keys = match purpose {
-        Purpose::Service => api_keys(&cx, &raw.api_key, raw.engine.span())?,
-        Purpose::InProcess | Purpose::Discovery => Vec::new(),
+    // An in-process engine serves no API: its keys, TLS files and
+    // connection limits are not needed.
+    let (server, api_keys) = match purpose {
+        Purpose::Service => (
+            super::server::server_settings(&cx, engine)?,
+            api_keys(&cx, &raw.api_key, raw.engine.span())?,
+        ),
+        Purpose::InProcess | Purpose::Discovery => (super::server::ServerSettings::default(), Vec::new()),
     };
     let sites = sites(&cx, &raw.site, raw.engine.span())?;
     let cameras = if raw.camera.is_empty() && purpose == Purpose::Discovery {
@@ -183,6 +243,7 @@ pub(super) fn validate(
         listen,
         data_dir,
         max_body_bytes,
+        server,
         seed: engine.seed,
         api_keys,
         sites,

@@ -32,6 +32,39 @@ use super::config::{SiteAuth, SiteLogin};
 use super::ntlm::{challenge_token, NtlmClient};
 use crate::core::{Nanos, Reply, TransportError, MICROS, SECS};
 
+/// Why a password file was not used.
+#[derive(Debug)]
+enum PasswordFileError {
+    /// Others may read it or group/others may write it: refused, as at
+    /// start-up, so a file made readable while running is not trusted.
+    Exposed(String),
+    Io(std::io::Error),
+}
+
+/// A site's password file (one trailing newline removed), refused when its
+/// mode lets others read it or group or others write it (`mode & 027`).
+fn read_password_file(path: &std::path::Path) -> Result<String, PasswordFileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(PasswordFileError::Io)?
+            .permissions()
+            .mode();
+        if mode & 0o027 != 0 {
+            return Err(PasswordFileError::Exposed(format!(
+                "password file `{}` is readable or writable by others (mode {:04o}); expected `chmod 600`",
+                path.display(),
+                mode & 0o7777
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(PasswordFileError::Io)?;
+    let fresh = text.strip_suffix('\n').unwrap_or(&text);
+    let fresh = fresh.strip_suffix('\r').unwrap_or(fresh);
+    Ok(fresh.to_owned())
+}
+
 /// What a login step gave: go on, or answer the engine now.
 type Step<T> = Result<Result<T, Reply>, TransportError>;
 
@@ -127,16 +160,17 @@ impl SoapClient {
         let inner = self.inner();
         let mut kept = inner.password.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(path) = &inner.endpoint.password_file {
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    let fresh = text.strip_suffix('\n').unwrap_or(&text);
-                    let fresh = fresh.strip_suffix('\r').unwrap_or(fresh);
+            match read_password_file(path) {
+                Ok(fresh) => {
                     if *kept != fresh {
                         tracing::info!(site = %inner.site, "password file changed; using the new password");
-                        *kept = fresh.to_owned();
+                        *kept = fresh;
                     }
                 }
-                Err(e) => {
+                Err(PasswordFileError::Exposed(why)) => {
+                    tracing::error!(site = %inner.site, "{why}; refusing it and using the password read before");
+                }
+                Err(PasswordFileError::Io(e)) => {
                     tracing::warn!(site = %inner.site, file = %path.display(), error = %e,
                         "cannot read the password file; using the password read before");
                 }
@@ -152,11 +186,10 @@ impl SoapClient {
         let Some(path) = &inner.endpoint.password_file else {
             return false;
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
+        // An exposed file is refused (and logged) when the login reads it.
+        let Ok(fresh) = read_password_file(path) else {
             return false;
         };
-        let fresh = text.strip_suffix('\n').unwrap_or(&text);
-        let fresh = fresh.strip_suffix('\r').unwrap_or(fresh);
         *inner.password.lock().unwrap_or_else(|e| e.into_inner()) != fresh
     }
 
@@ -344,4 +377,41 @@ enum Auth {
     Basic,
     Ntlm,
     Bearer(String),
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::{read_password_file, PasswordFileError};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn file_with_mode(dir: &std::path::Path, mode: u32) -> std::path::PathBuf {
+        let path = dir.join(format!("pw-{mode:o}"));
+        std::fs::write(&path, "s3cret\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn a_password_file_others_may_read_or_write_is_refused_on_every_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for mode in [0o600, 0o400, 0o640] {
+            let path = file_with_mode(dir.path(), mode);
+            assert_eq!(read_password_file(&path).expect("private file"), "s3cret");
+        }
+        for mode in [0o644, 0o604, 0o660, 0o622, 0o666] {
+            let path = file_with_mode(dir.path(), mode);
+            match read_password_file(&path) {
+                Err(PasswordFileError::Exposed(why)) => {
+                    assert!(why.contains(&path.display().to_string()), "{why}");
+                    assert!(why.contains(&format!("{mode:04o}")), "{why}");
+                    assert!(!why.contains("s3cret"), "{why}");
+                }
+                other => panic!("mode {mode:o}: expected a refusal, got {other:?}"),
+            }
+        }
+        match read_password_file(&dir.path().join("missing")) {
+            Err(PasswordFileError::Io(_)) => {}
+            other => panic!("a missing file: expected an I/O error, got {other:?}"),
+        }
+    }
 }

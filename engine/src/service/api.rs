@@ -1,10 +1,12 @@
 //! The REST handlers: cameras, batch, health, metrics, OpenAPI.
 //!
-//! Order of checks on a write: key (401), role (403), readiness (503), body
-//! size (413), JSON syntax (400), JSON shape (422), camera (404). A write is
-//! answered only after the engine accepted it (its commands are on their way
-//! to every site) *and* the journal committed it; the audit trail is that
-//! journal row, also logged with target `dualrec_audit`.
+//! Order of checks on a write: client address throttled (429, `audit.rs`),
+//! key (401), role (403), readiness (503), `Content-Type: application/json`
+//! (415), body size (413), JSON syntax (400), JSON shape (422), camera
+//! (404). A write is answered only after the engine accepted it (its
+//! commands are on their way to every site) *and* the journal committed it;
+//! the audit trail is that journal row (with the client's address), also
+//! logged with target `dualrec_audit` — one line per request.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,23 +14,27 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::audit::{intents_journaled, Security};
 use super::auth::{authenticate, authorize_write, Caller};
 use super::error::ApiError;
+use super::limits::{ClientAddr, ConnStats};
 use super::metrics::Metrics;
 use crate::config::ApiKey;
 use crate::core::{CameraId, CameraStatus, IntentSeq, Observed};
 use crate::journal::{Journal, Record};
 use crate::runtime::{EngineHandle, IntentError};
 
-/// Most intents in one batch request.
-pub const MAX_BATCH_INTENTS: usize = 100_000;
+/// Most intents in one batch request. The default body limit
+/// ([`crate::config::DEFAULT_MAX_BODY_BYTES`]) admits this many even with
+/// 128-character camera names; the OpenAPI schema says so as `maxItems`.
+pub const MAX_BATCH_INTENTS: usize = 10_000;
 
 /// Shared by every handler.
 pub(crate) struct AppState {
@@ -51,6 +57,10 @@ pub(crate) struct AppState {
     pub hub: Arc<super::events::Hub>,
     /// The latest device check (see `device_check.rs`).
     pub device_check: super::device_check::LatestCheck,
+    /// Throttle and refusal counters (`audit.rs`).
+    pub security: Arc<Security>,
+    /// What the connection limits did (`limits.rs`).
+    pub conn_stats: Arc<ConnStats>,
 }
 
 type St = State<Arc<AppState>>;
@@ -148,12 +158,14 @@ impl AppState {
 
     /// Journals `records` (durable when this returns), logs them for audit,
     /// and runs the crash hook.
-    async fn journal(&self, caller: &Caller, records: Vec<Record>) -> Result<(), ApiError> {
+    async fn journal(
+        &self,
+        caller: &Caller,
+        client: ClientAddr,
+        records: Vec<Record>,
+    ) -> Result<(), ApiError> {
         let n = records.len() as u64;
-        let audit: Vec<(CameraId, IntentSeq, bool)> = records
-            .iter()
-            .map(|r| (r.camera.clone(), r.seq, r.recording))
-            .collect();
+        let audit = records.clone();
         let Some(journal) = &self.journal else {
             return Err(ApiError::stopped());
         };
@@ -165,10 +177,7 @@ impl AppState {
                 return Err(ApiError::journal(&e));
             }
         };
-        for ((camera, seq, recording), id) in audit.into_iter().zip(ids) {
-            tracing::info!(target: "dualrec_audit", who = %caller.name, %camera, recording,
-                seq = seq.0, audit_id = id, "intent journaled");
-        }
+        intents_journaled(caller, client, &audit, &ids);
         self.metrics.writes.fetch_add(n, Ordering::Relaxed);
         if let Some(limit) = self.crash_after_journal {
             if self.journaled.fetch_add(n, Ordering::SeqCst) + n >= limit {
@@ -178,6 +187,45 @@ impl AppState {
         }
         Ok(())
     }
+}
+
+/// 415 unless the request says its body is JSON.
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let is_json = given.as_deref().is_some_and(|v| {
+        v.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if is_json {
+        return Ok(());
+    }
+    let got = match given {
+        Some(v) => format!("`{}`", v.chars().take(100).collect::<String>()),
+        None => "no Content-Type".to_string(),
+    };
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("writes take a JSON body with `Content-Type: application/json`; got {got}"),
+    ))
+}
+
+/// The `{camera}` path segment, or 400 in the JSON error shape (bad
+/// percent-encoding, invalid UTF-8).
+fn camera_param(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(c)| c).map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            format!(
+                "the camera in the path could not be decoded ({}); expected a camera name of ASCII letters, digits, `-`, `_` or `.`",
+                rejection.body_text()
+            ),
+        )
+    })
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -232,19 +280,34 @@ fn parse_body<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// 422 unless a batch has 1 to [`MAX_BATCH_INTENTS`] intents.
+fn check_batch_len(n: usize) -> Result<(), ApiError> {
+    if n == 0 || n > MAX_BATCH_INTENTS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("`intents` has {n} entries; expected 1 to {MAX_BATCH_INTENTS}"),
+        ));
+    }
+    Ok(())
+}
+
 const INTENT_EXPECTED: &str = "{\"recording\": true} or {\"recording\": false}";
 const BATCH_EXPECTED: &str =
     "{\"intents\": [{\"camera\": \"NAME\", \"recording\": true|false}, …]}";
 
 pub(crate) async fn put_recording(
     State(st): St,
-    Path(camera): Path<String>,
+    client: ClientAddr,
+    camera: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CameraState>, ApiError> {
     let t0 = Instant::now();
     let caller = authorize_write(&st.keys, &headers)?;
+    let camera = camera_param(camera)?;
     st.check_ready()?;
+    require_json(&headers)?;
     let body: IntentBody = parse_body(body, INTENT_EXPECTED)?;
     let camera = CameraId::new(&camera);
     if st.cluster.is_some() {
@@ -256,6 +319,7 @@ pub(crate) async fn put_recording(
         let seqs = super::cluster::write(
             &st,
             &caller,
+            client,
             vec![(camera.clone(), body.recording)],
             now_ms(),
         )
@@ -274,12 +338,14 @@ pub(crate) async fn put_recording(
     let seq = st.set_intent(&camera, body.recording).await?;
     st.journal(
         &caller,
+        client,
         vec![Record {
             camera: camera.clone(),
             seq,
             recording: body.recording,
             at_ms: now_ms(),
             who: caller.name.clone(),
+            client: client.0.map(|a| a.to_string()).unwrap_or_default(),
         }],
     )
     .await?;
@@ -290,10 +356,11 @@ pub(crate) async fn put_recording(
 
 pub(crate) async fn get_recording(
     State(st): St,
-    Path(camera): Path<String>,
+    camera: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Json<CameraState>, ApiError> {
     authenticate(&st.keys, &headers)?;
+    let camera = camera_param(camera)?;
     st.check_ready()?;
     Ok(Json(st.status(&CameraId::new(&camera)).await?.into()))
 }
@@ -323,23 +390,16 @@ pub(crate) struct BatchAnswer {
 
 pub(crate) async fn batch(
     State(st): St,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchAnswer>, ApiError> {
     let t0 = Instant::now();
     let caller = authorize_write(&st.keys, &headers)?;
     st.check_ready()?;
+    require_json(&headers)?;
     let body: BatchBody = parse_body(body, BATCH_EXPECTED)?;
-    if body.intents.is_empty() || body.intents.len() > MAX_BATCH_INTENTS {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            format!(
-                "`intents` has {} entries; expected 1 to {MAX_BATCH_INTENTS}",
-                body.intents.len()
-            ),
-        ));
-    }
+    check_batch_len(body.intents.len())?;
     // Every camera is checked before any intent is applied.
     let items: Vec<(CameraId, bool)> = body
         .intents
@@ -350,7 +410,7 @@ pub(crate) async fn batch(
         return Err(ApiError::unknown_camera(unknown.as_str()));
     }
     if st.cluster.is_some() {
-        let seqs = super::cluster::write(&st, &caller, items.clone(), now_ms()).await?;
+        let seqs = super::cluster::write(&st, &caller, client, items.clone(), now_ms()).await?;
         let results = items
             .into_iter()
             .zip(seqs)
@@ -370,6 +430,7 @@ pub(crate) async fn batch(
         .await
         .map_err(|_| ApiError::stopped())?;
     let at_ms = now_ms();
+    let client_text = client.0.map(|a| a.to_string()).unwrap_or_default();
     let mut records = Vec::with_capacity(items.len());
     for ((camera, recording), seq) in items.into_iter().zip(seqs) {
         let seq = seq.map_err(|e| ApiError::unknown_camera(e.0.as_str()))?;
@@ -379,6 +440,7 @@ pub(crate) async fn batch(
             recording,
             at_ms,
             who: caller.name.clone(),
+            client: client_text.clone(),
         });
     }
     let results = records
@@ -389,7 +451,7 @@ pub(crate) async fn batch(
             seq: r.seq.0,
         })
         .collect();
-    st.journal(&caller, records).await?;
+    st.journal(&caller, client, records).await?;
     st.metrics.observe_write(t0.elapsed());
     Ok(Json(BatchAnswer { results }))
 }
@@ -432,6 +494,8 @@ pub(crate) async fn metrics(State(st): St, headers: HeaderMap) -> Result<Respons
         super::cluster::render_metrics(&mut text, &cluster.status());
     }
     super::device_check::render_metrics(&st.device_check, &mut text);
+    st.security.render(&mut text);
+    st.conn_stats.render(&mut text);
     let mut res = text.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -457,10 +521,47 @@ pub(crate) async fn not_found() -> ApiError {
     )
 }
 
+/// The answer when a request took longer than `request_timeout`.
+pub(crate) async fn request_timeout(err: axum::BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request was not complete and answered within the server's request_timeout; send the body promptly and retry",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the request failed: {err}"),
+        )
+    }
+}
+
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "this endpoint does not take that method; GET /openapi.json describes the API",
     )
+}
+
+/// The request parsers, for the fuzz target (`fuzz.rs`).
+#[cfg(test)]
+pub(crate) mod fuzz_hooks {
+    use super::*;
+
+    pub(crate) use super::require_json;
+
+    pub fn parse_intent(bytes: Bytes) -> Result<bool, ApiError> {
+        parse_body::<IntentBody>(Ok(bytes), INTENT_EXPECTED).map(|b| b.recording)
+    }
+
+    /// The number of intents of a batch body that passes parsing and the
+    /// size check.
+    pub fn parse_batch(bytes: Bytes) -> Result<usize, ApiError> {
+        let body: BatchBody = parse_body(Ok(bytes), BATCH_EXPECTED)?;
+        check_batch_len(body.intents.len())?;
+        Ok(body.intents.len())
+    }
 }

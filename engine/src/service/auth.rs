@@ -21,6 +21,7 @@ pub struct Caller {
 pub fn authenticate(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(
+            "missing_key",
             "missing `Authorization: Bearer <key>` header",
         ));
     };
@@ -33,7 +34,10 @@ pub fn authenticate(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiE
         })
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            ApiError::unauthorized("the `Authorization` header is not `Bearer <key>`")
+            ApiError::unauthorized(
+                "malformed_header",
+                "the `Authorization` header is not `Bearer <key>`",
+            )
         })?;
     let digest = sha256(token.as_bytes());
     let mut found = subtle::Choice::from(0);
@@ -44,7 +48,7 @@ pub fn authenticate(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiE
         found |= hit;
     }
     if !bool::from(found) {
-        return Err(ApiError::unauthorized("unknown API key"));
+        return Err(ApiError::unauthorized("unknown_key", "unknown API key"));
     }
     let key = &keys[index as usize];
     Ok(Caller {

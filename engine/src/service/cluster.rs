@@ -15,6 +15,7 @@ use axum::Json;
 use super::api::AppState;
 use super::auth::{authenticate, Caller};
 use super::error::ApiError;
+use super::limits::ClientAddr;
 use crate::core::{CameraId, IntentSeq};
 use crate::journal::postgres::PgError;
 use crate::journal::Record;
@@ -25,6 +26,7 @@ use crate::replica::{ClusterHandle, ClusterStatus, WriteError};
 pub(crate) async fn write(
     st: &AppState,
     caller: &Caller,
+    client: ClientAddr,
     items: Vec<(CameraId, bool)>,
     at_ms: i64,
 ) -> Result<Vec<IntentSeq>, ApiError> {
@@ -39,18 +41,25 @@ pub(crate) async fn write(
             recording: *recording,
             at_ms,
             who: caller.name.clone(),
+            client: client.0.map(|a| a.to_string()).unwrap_or_default(),
         })
         .collect();
     let n = records.len() as u64;
+    let mut audit = records.clone();
     let seqs = cluster.write(records).await.map_err(|e| {
         st.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %e, "intent not journaled; not acknowledged");
         journal_error(&e)
     })?;
-    for ((camera, recording), seq) in items.iter().zip(&seqs) {
-        tracing::info!(target: "dualrec_audit", who = %caller.name, %camera, recording,
-            seq = seq.0, "intent journaled");
+    // One audit line per write, a batch summarised (as on a single engine).
+    for (r, seq) in audit.iter_mut().zip(&seqs) {
+        r.seq = *seq;
     }
+    let ids: Vec<i64> = seqs
+        .iter()
+        .map(|s| i64::try_from(s.0).unwrap_or(i64::MAX))
+        .collect();
+    super::audit::intents_journaled(caller, client, &audit, &ids);
     st.metrics.writes.fetch_add(n, Ordering::Relaxed);
     Ok(seqs)
 }

@@ -1,5 +1,9 @@
 //! [`ApiError`]: every error the REST API answers, as JSON
 //! `{"code": "...", "message": "..."}` with a stable `code`.
+//!
+//! The answer also carries the error as a response extension
+//! ([`Refused`], never sent to the client) so that the audit layer can log
+//! and journal the refusal without parsing the body.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +15,22 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// A finer reason for metrics labels (`missing_key`, `unknown_key`, …);
+    /// the code when there is none.
+    pub reason: &'static str,
+    /// The API key's name, when the key was valid.
+    pub who: Option<String>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+/// An error answer as the audit layer sees it (a response extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub code: &'static str,
+    pub reason: &'static str,
+    pub message: String,
+    pub who: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -25,21 +45,49 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            reason: code,
+            who: None,
+            retry_after: None,
         }
     }
 
-    /// 401: no key, or not a key we know.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    /// 401: no key, or not a key we know; `reason` labels the metric.
+    pub fn unauthorized(reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            reason,
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
     }
 
     /// 403: a read-only key tried to write.
     pub fn forbidden(key: &str) -> Self {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("API key `{key}` is read-only; this request needs a key with role \"write\""),
-        )
+        ApiError {
+            reason: "read_only_key",
+            who: Some(key.to_string()),
+            ..ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "API key `{key}` is read-only; this request needs a key with role \"write\""
+                ),
+            )
+        }
+    }
+
+    /// 429: too many failed authentications from this client address.
+    pub fn throttled(retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        ApiError {
+            retry_after: Some(secs.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!(
+                    "too many failed authentications from this address; retry after {} s",
+                    secs.max(1)
+                ),
+            )
+        }
     }
 
     /// 404 for a camera that is not configured.
@@ -93,6 +141,16 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res.extensions_mut().insert(Refused {
+            code: self.code,
+            reason: self.reason,
+            message: self.message,
+            who: self.who,
+        });
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

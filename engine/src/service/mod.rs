@@ -13,6 +13,13 @@
 //! [`DRAIN_TIMEOUT`]), stops the engine *without* touching the recorders
 //! (recording continues; intents persist) and closes the journal. [`serve`] is both around a shutdown future.
 //!
+//! Connections (`limits.rs`): plain HTTP or HTTPS (`tls.rs`, rustls,
+//! reloaded on SIGHUP or when the files change, optional client
+//! certificates), header-read, request and idle timeouts, a connection
+//! limit. Every request is seen by the audit layer (`audit.rs`): failed
+//! authentications are throttled per client address (`throttle.rs`), and
+//! refused attempts are logged, journaled and counted.
+//!
 //! Endpoints (`api.rs`; described by `GET /openapi.json`):
 //! `PUT|GET /v1/cameras/{camera}/recording`, `GET /v1/cameras`,
 //! `POST /v1/recording/batch`, `GET /healthz`, `GET /readyz`,
@@ -29,13 +36,19 @@
 //! it makes no engine decision.
 
 mod api;
+mod audit;
 mod auth;
 mod cluster;
 pub mod device_check;
 mod error;
 pub mod events;
+#[cfg(test)]
+mod fuzz;
+pub mod limits;
 mod metrics;
 mod openapi;
+pub mod throttle;
+pub mod tls;
 mod ui;
 
 use std::future::Future;
@@ -44,6 +57,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -52,10 +66,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use api::{CameraState, SiteState, MAX_BATCH_INTENTS};
+pub use audit::Security;
 pub use auth::{authenticate, Caller};
 pub use error::ApiError;
+pub use limits::{ClientAddr, ConnStats};
+pub use tls::{TlsError, TlsReloader};
 
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, ServerSettings};
 use crate::journal::postgres::{Connector as PgConnector, PgJournal};
 use crate::journal::{Journal, JournalError};
 use crate::replica::{Node, NodeOptions};
@@ -70,6 +87,8 @@ pub enum ServiceError {
     Runtime(#[from] RuntimeError),
     #[error("the HTTP listener failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(#[from] TlsError),
     #[error("the engine stopped during start-up")]
     EngineStopped,
     #[error("the PostgreSQL journal: {0}")]
@@ -115,6 +134,13 @@ impl Service {
         opts: ServiceOptions,
     ) -> Result<Service, ServiceError> {
         let addr = listener.local_addr()?;
+        let tls = match &cfg.server.tls {
+            Some(files) => Some(TlsReloader::load(files)?),
+            None => None,
+        };
+        for warning in cfg.server.warnings(addr) {
+            tracing::warn!("{warning}");
+        }
         let seed = cfg.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -163,7 +189,7 @@ impl Service {
         let hub = events::new_hub(cameras.len(), site_names.len());
         let (feed_ready_tx, feed_ready_rx) = oneshot::channel();
         let device_check = device_check::LatestCheck::default();
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(events::tee(runtime_rx, events_tx, feed_tx)),
             tokio::spawn(events::run_feed(
                 hub.clone(),
@@ -181,6 +207,10 @@ impl Service {
                 device_check.clone(),
             )),
         ];
+        if let Some(tls) = &tls {
+            background.push(tokio::spawn(tls.clone().watch(tls::POLL_INTERVAL)));
+        }
+        let conn_stats = Arc::new(ConnStats::default());
         let openapi = serde_json::to_vec_pretty(&openapi::document())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let state = Arc::new(api::AppState {
@@ -197,17 +227,24 @@ impl Service {
             journaled: AtomicU64::new(0),
             hub: hub.clone(),
             device_check,
+            security: Security::new(),
+            conn_stats: conn_stats.clone(),
         });
-        let router = router(state.clone(), cfg.max_body_bytes);
+        let router = router(state.clone(), cfg.max_body_bytes, &cfg.server);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-        });
-        tracing::info!(%addr, cameras = state.cameras.len(), restored = latest.len(), "engine service listening");
+        let settings = cfg.server.clone();
+        let https = tls.is_some();
+        let server = tokio::spawn(limits::serve(
+            listener,
+            router,
+            settings,
+            tls,
+            conn_stats,
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        tracing::info!(%addr, https, cameras = state.cameras.len(), restored = latest.len(), "engine service listening");
         engine
             .restore(latest)
             .await
@@ -306,7 +343,9 @@ pub async fn serve(
     service.shutdown().await
 }
 
-fn router(state: Arc<api::AppState>, max_body_bytes: usize) -> Router {
+/// The API's routes behind the body limit, the request timeout and the
+/// audit layer (outermost, so that it sees timeouts and throttles first).
+fn router(state: Arc<api::AppState>, max_body_bytes: usize, server: &ServerSettings) -> Router {
     Router::new()
         .route(
             "/v1/cameras/{camera}/recording",
@@ -329,5 +368,14 @@ fn router(state: Arc<api::AppState>, max_body_bytes: usize) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(api::request_timeout))
+                .timeout(server.request_timeout),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::guard,
+        ))
         .with_state(state)
 }

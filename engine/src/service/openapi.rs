@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 /// The OpenAPI document of the service.
 pub fn document() -> Value {
+    let max_batch = super::MAX_BATCH_INTENTS;
     let error = json!({"$ref": "#/components/responses/Error"});
     let camera_param = json!({
         "name": "camera", "in": "path", "required": true,
@@ -12,6 +13,7 @@ pub fn document() -> Value {
     });
     json!({
         "openapi": "3.1.0",
+        "servers": [{"url": "/", "description": "HTTPS when the engine has `tls_cert_file`/`tls_key_file`, plain HTTP otherwise."}],
         "info": {
             "title": "dualrec engine",
             "version": env!("CARGO_PKG_VERSION"),
@@ -27,14 +29,14 @@ pub fn document() -> Value {
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntentBody"}}}},
                     "responses": {
                         "200": {"description": "Durable and dispatched to every site.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CameraState"}}}},
-                        "400": error, "401": error, "403": error, "404": error, "413": error, "422": error, "503": error
+                        "400": error, "401": error, "403": error, "404": error, "408": error, "413": error, "415": error, "422": error, "429": error, "503": error
                     }
                 },
                 "get": {
                     "summary": "A camera's intent and each site's observed state.",
                     "responses": {
                         "200": {"description": "The camera.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CameraState"}}}},
-                        "401": error, "404": error, "503": error
+                        "400": error, "401": error, "404": error, "429": error, "503": error
                     }
                 }
             },
@@ -46,7 +48,7 @@ pub fn document() -> Value {
                             "type": "object", "required": ["cameras"],
                             "properties": {"cameras": {"type": "array", "items": {"$ref": "#/components/schemas/CameraState"}}}
                         }}}},
-                        "401": error, "503": error
+                        "401": error, "429": error, "503": error
                     }
                 }
             },
@@ -59,7 +61,7 @@ pub fn document() -> Value {
                             "type": "object", "required": ["results"],
                             "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/BatchResult"}}}
                         }}}},
-                        "400": error, "401": error, "403": error, "404": error, "413": error, "422": error, "503": error
+                        "400": error, "401": error, "403": error, "404": error, "408": error, "413": error, "415": error, "422": error, "429": error, "503": error
                     }
                 }
             },
@@ -67,12 +69,12 @@ pub fn document() -> Value {
             "/readyz": {"get": {"summary": "Readiness (no auth): journal open and intents restored.", "security": [],
                 "responses": {"200": {"description": "Ready."}, "503": error}}},
             "/metrics": {"get": {"summary": "Prometheus text format (any valid key).",
-                "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {}}}, "401": error}}},
+                "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {}}}, "401": error, "429": error}}},
             "/openapi.json": {"get": {"summary": "This document (no auth).", "security": [], "responses": {"200": {"description": "OpenAPI 3.1."}}}},
             "/v1/cluster": {"get": {"summary": "This replica of a group sharing a PostgreSQL journal (any valid key); 404 `not_clustered` on a single engine.",
                 "responses": {
                     "200": {"description": "This replica.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Cluster"}}}},
-                    "401": error, "404": error
+                    "401": error, "404": error, "429": error
                 }}}
         },
         "components": {
@@ -82,8 +84,9 @@ pub fn document() -> Value {
             "schemas": {
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "enum": ["unauthorized", "forbidden", "unknown_camera", "not_found",
-                        "method_not_allowed", "invalid_json", "invalid_body", "payload_too_large",
-                        "not_ready", "shutting_down", "journal_error", "journal_unavailable", "not_clustered"]},
+                        "method_not_allowed", "invalid_json", "invalid_body", "invalid_path", "payload_too_large",
+                        "unsupported_media_type", "request_timeout", "throttled", "too_many_connections",
+                        "not_ready", "shutting_down", "journal_error", "journal_unavailable", "not_clustered", "internal"]},
                     "message": {"type": "string"}}},
                 "Cluster": {"type": "object",
                     "required": ["replica", "role", "epoch", "leader", "leader_url", "lease_age_ms", "journal_ok", "applied_seq"],
@@ -99,7 +102,9 @@ pub fn document() -> Value {
                 "IntentBody": {"type": "object", "required": ["recording"], "additionalProperties": false,
                     "properties": {"recording": {"type": "boolean"}}},
                 "BatchBody": {"type": "object", "required": ["intents"], "additionalProperties": false,
-                    "properties": {"intents": {"type": "array", "minItems": 1, "items": {
+                    "properties": {"intents": {"type": "array", "minItems": 1, "maxItems": max_batch,
+                        "description": "At most maxItems intents; the default body limit (2 MiB) admits that many even with 128-character camera names.",
+                        "items": {
                         "type": "object", "required": ["camera", "recording"], "additionalProperties": false,
                         "properties": {"camera": {"type": "string"}, "recording": {"type": "boolean"}}}}}},
                 "BatchResult": {"type": "object", "required": ["camera", "recording", "seq"], "properties": {

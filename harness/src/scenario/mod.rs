@@ -29,9 +29,15 @@ pub use validate::{camera_name, camera_number};
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Io {
         file: file.clone(),
         source,
+    })?;
+    let text = engine::input::utf8_text(bytes).map_err(|e| ScenarioError::Invalid {
+        file: file.clone(),
+        line: e.line,
+        col: e.col,
+        message: e.to_string(),
     })?;
     parse(&text, &file)
 }
@@ -49,5 +55,7 @@ pub fn parse(text: &str, file_name: &str) -> Result<Scenario, ScenarioError> {
     )
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,9 @@ const MIGRATIONS: &[&str] = &[
          recording boolean NOT NULL,
          at_ms     bigint  NOT NULL
      );",
+    // 2: the client address of every write, for the audit trail ('' for
+    // writes made before it was kept).
+    "ALTER TABLE dualrec_intents ADD COLUMN client text NOT NULL DEFAULT '';",
 ];
 
 /// Creates or migrates the schema. Replicas starting together serialise on
@@ -137,7 +140,7 @@ pub(super) async fn since(
 pub(super) async fn audit(client: &mut Client) -> Result<Vec<(u64, Record, u64)>, PgError> {
     let rows = client
         .query(
-            "SELECT seq, camera, recording, at_ms, who, epoch FROM dualrec_intents ORDER BY seq",
+            "SELECT seq, camera, recording, at_ms, who, epoch, client FROM dualrec_intents ORDER BY seq",
             &[],
         )
         .await?;
@@ -153,6 +156,7 @@ pub(super) async fn audit(client: &mut Client) -> Result<Vec<(u64, Record, u64)>
                     recording: r.get(2),
                     at_ms: r.get(3),
                     who: r.get(4),
+                    client: r.get(6),
                 },
                 seq_of(r.get(5)),
             )

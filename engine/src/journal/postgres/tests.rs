@@ -22,6 +22,7 @@ fn record(camera: &str, recording: bool) -> Record {
         recording,
         at_ms: 1,
         who: "test".into(),
+        client: "127.0.0.1:1".into(),
     }
 }
 

@@ -84,6 +84,7 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
         .await?
         .get::<_, i64>(0);
     let mut next = last - accepted as i64 + 1;
+    let mut clients = Vec::with_capacity(accepted);
     let (mut seqs, mut cameras, mut recs, mut ats, mut whos, mut epochs, mut replicas) = (
         Vec::with_capacity(accepted),
         Vec::with_capacity(accepted),
@@ -106,6 +107,7 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
             recs.push(r.recording);
             ats.push(r.at_ms);
             whos.push(r.who.clone());
+            clients.push(r.client.clone());
             epochs.push(current as i64);
             replicas.push(job.replica.to_string());
             latest.insert(r.camera.as_str().to_string(), (next, r.recording, r.at_ms));
@@ -115,10 +117,10 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
         answers.push(Ok(mine));
     }
     tx.execute(
-        "INSERT INTO dualrec_intents (seq, camera, recording, at_ms, who, epoch, replica)
+        "INSERT INTO dualrec_intents (seq, camera, recording, at_ms, who, epoch, replica, client)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::bigint[],
-                              $5::text[], $6::bigint[], $7::text[])",
-        &[&seqs, &cameras, &recs, &ats, &whos, &epochs, &replicas],
+                              $5::text[], $6::bigint[], $7::text[], $8::text[])",
+        &[&seqs, &cameras, &recs, &ats, &whos, &epochs, &replicas, &clients],
     )
     .await?;
     let mut lc = Vec::with_capacity(latest.len());

@@ -20,6 +20,8 @@ impl SecretSource for AnySecrets {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         if path.extension().is_some_and(|e| e == "pem") {
             Ok(b"-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n".to_vec())
+        } else if path.extension().is_some_and(|e| e == "key") {
+            Ok(b"-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n".to_vec())
         } else {
             Ok(b"a-file-secret-0123456789\n".to_vec())
         }

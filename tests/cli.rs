@@ -188,8 +188,11 @@ fn the_example_engine_config_is_valid_and_logs_as_json() {
     let password = dir.path().join("secondary-password");
     std::fs::write(&password, "secret-b\n").expect("password file");
     // Only its owner may read a password file (else the config is refused).
-    std::fs::set_permissions(&password, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .expect("chmod 600");
+    std::fs::set_permissions(
+        &password,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod 600");
     let check = |args: &[&str], env: &[(&str, &str)]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dualrec"));
         cmd.args(args)

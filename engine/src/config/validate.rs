@@ -208,7 +208,9 @@ pub(super) fn validate(
             super::server::server_settings(&cx, engine)?,
             api_keys(&cx, &raw.api_key, raw.engine.span())?,
         ),
-        Purpose::InProcess | Purpose::Discovery => (super::server::ServerSettings::default(), Vec::new()),
+        Purpose::InProcess | Purpose::Discovery => {
+            (super::server::ServerSettings::default(), Vec::new())
+        }
     };
     let sites = sites(&cx, &raw.site, raw.engine.span())?;
     let cameras = if raw.camera.is_empty() && purpose == Purpose::Discovery {

@@ -120,7 +120,9 @@ async fn commit(client: &mut Client, batch: &[Job]) -> Result<Vec<Answer>, PgErr
         "INSERT INTO dualrec_intents (seq, camera, recording, at_ms, who, epoch, replica, client)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::bigint[],
                               $5::text[], $6::bigint[], $7::text[], $8::text[])",
-        &[&seqs, &cameras, &recs, &ats, &whos, &epochs, &replicas, &clients],
+        &[
+            &seqs, &cameras, &recs, &ats, &whos, &epochs, &replicas, &clients,
+        ],
     )
     .await?;
     let mut lc = Vec::with_capacity(latest.len());

@@ -176,7 +176,7 @@ dualrec demo is running (Ctrl-C stops everything). Files: $dir
 Try:
   export KEY=\$(cat $dir/api-key)
   # one click: start recording cam-001 on both sites
-  curl -H "Authorization: Bearer \$KEY" -X PUT http://$engine/v1/cameras/cam-001/recording -d '{"recording": true}'
+  curl -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' -X PUT http://$engine/v1/cameras/cam-001/recording -d '{"recording": true}'
   # what the engine believes, per site
   curl -H "Authorization: Bearer \$KEY" http://$engine/v1/cameras/cam-001/recording
   # what each site really records (ground truth from the mock)
@@ -185,7 +185,7 @@ Try:
   # kill the primary for 30 s; the secondary keeps recording, the primary is re-asserted on return
   curl -X POST http://${control[primary]}/faults -d '{"kind": "down", "for": "30s"}'
   # stop
-  curl -H "Authorization: Bearer \$KEY" -X PUT http://$engine/v1/cameras/cam-001/recording -d '{"recording": false}'
+  curl -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' -X PUT http://$engine/v1/cameras/cam-001/recording -d '{"recording": false}'
   # Prometheus metrics, the OpenAPI description
   curl http://$engine/metrics ; curl http://$engine/openapi.json
 TEXT

@@ -2,6 +2,10 @@
 //! scenario, on every core, each violation shrunk and written as a scenario
 //! file (plus the report of its run). Exit 0 when nothing was found, 1 when
 //! a guarantee was violated, 2 on bad input.
+//!
+//! `--shard I/M` tries only the worlds `i` with `i mod M == I-1` of the run;
+//! `dualrec report merge OUT DIR1/explore.json …` (`report.rs`) unites the
+//! shards' folders into the one a single machine would have written.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,8 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use clap::Args;
+use harness::explore::summary::{FindingSummary, Summary};
 use harness::explore::{self, Config, Exploration, FaultRule, Knobs};
 use harness::scenario::{self, Scenario};
+use harness::shard::Shard;
 
 use crate::Outcome;
 
@@ -39,6 +45,10 @@ pub struct ExploreArgs {
     /// Shrinking budget: runs per finding.
     #[arg(long, default_value_t = 3000)]
     shrink_runs: usize,
+    /// Only shard I of M: the worlds i with i mod M == I-1 (merge the
+    /// shards' explore.json with `dualrec report merge`).
+    #[arg(long, value_name = "I/M")]
+    shard: Option<Shard>,
     /// Output folder (default: reports/explore-<time>/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -52,6 +62,10 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::InvalidInput);
         }
     };
+    // Shards merge only when they explored the same base file.
+    let base_sha256 = sha256_hex(
+        &fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?,
+    );
     if !(args.intensity.is_finite() && args.intensity > 0.0) {
         eprintln!(
             "--intensity is {}; expected a positive number like 1.0",
@@ -79,14 +93,24 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         shrink_budget: args.shrink_runs,
         // The engine's warnings about injected faults only when asked for.
         quiet: std::env::var_os("DUALREC_LOG").is_none(),
+        shard: args.shard,
         ..Config::default()
     };
     let checked: Vec<String> = explore::generate::guarantees(&base, &base.sites, rule)
         .iter()
         .map(|g| format!("{} {}", g.key, g.condition))
         .collect();
+    let part = match cfg.shard {
+        None => String::new(),
+        Some(s) => format!(
+            "shard {s}: the {} worlds i with i mod {} == {} of ",
+            explore::world_indices(&cfg).count(),
+            s.count,
+            s.index - 1
+        ),
+    };
     println!(
-        "exploring {} worlds from `{}` (seed {}, {} threads, intensity {}); rule: {}; checking {}",
+        "exploring {part}{} worlds from `{}` (seed {}, {} threads, intensity {}); rule: {}; checking {}",
         cfg.runs,
         base.name,
         cfg.seed,
@@ -100,7 +124,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
     );
 
     let tenth = AtomicU64::new(0);
-    let runs = cfg.runs;
+    let runs = explore::world_indices(&cfg).count() as u64;
     let result = explore::explore(&base, &cfg, |done| {
         let t = done * 10 / runs;
         if t > tenth.fetch_max(t, Ordering::Relaxed) && t < 10 {
@@ -111,7 +135,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
     let dir = args
         .out
         .unwrap_or_else(|| super::default_out_dir("explore"));
-    let written = write(&dir, &base, &cfg, &result)?;
+    let written = write(&dir, &base, &base_sha256, &cfg, &result)?;
     print_summary(&result, &cfg, &written, &dir);
     Ok(if result.findings.is_empty() {
         Outcome::Passed
@@ -125,6 +149,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
 fn write(
     dir: &Path,
     base: &Scenario,
+    base_sha256: &str,
     cfg: &Config,
     result: &Exploration,
 ) -> anyhow::Result<Vec<PathBuf>> {
@@ -155,48 +180,29 @@ fn write(
         )
         .with_context(|| format!("writing {}/report.json", run_dir.display()))?;
         let verdict = report.verdicts.iter().find(|v| v.key == f.key);
-        summary.push(serde_json::json!({
-            "key": f.key,
-            "worlds": f.count,
-            "first_world": f.first_run,
-            "violating_worlds": f.worlds,
-            "world_seed": f.world_seed,
-            "measured": verdict.map(|v| v.measured_text.clone()),
-            "condition": verdict.map(|v| v.condition.clone()),
-            "scenario": path.file_name().map(|n| n.to_string_lossy().into_owned()),
-            "shrink_runs": f.shrink_runs,
-            "cameras": f.minimal.cameras.len(),
-            "faults": f.minimal.faults.len(),
-            "sessions": f.minimal.sessions.len(),
-            "clicks": f.minimal.clicks.len(),
-        }));
+        summary.push(FindingSummary::new(f, verdict));
         written.push(path);
     }
-    let json = serde_json::json!({
-        "base": base.name,
-        "seed": cfg.seed,
-        "runs": result.runs,
-        "threads": cfg.threads,
-        "intensity": cfg.knobs.intensity,
-        "rule": match cfg.knobs.rule {
-            FaultRule::OneSiteHealthy => "one_site_healthy",
-            FaultRule::AnyOutage => "any_outage",
-        },
-        "violating_worlds": result.violating_runs,
-        "explore_seconds": result.explore_seconds,
-        "runs_per_second": result.runs_per_second(),
-        "findings": summary,
-    });
+    let summary = Summary::new(&base.name, base_sha256, cfg, result, summary);
     let path = dir.join("explore.json");
-    fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")
+    fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(written)
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path) {
     println!(
         "tried {} worlds in {:.1} s: {:.0} worlds/s on {} thread(s) ({:.2} M steps/s); {} violating worlds, {} distinct violations",
-        r.runs,
+        r.worlds_tried,
         r.explore_seconds,
         r.runs_per_second(),
         cfg.threads,

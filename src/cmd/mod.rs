@@ -5,6 +5,7 @@ pub mod check;
 pub mod discover;
 pub mod engine;
 pub mod explore;
+mod explore_merge;
 pub mod recorder;
 pub mod report;
 pub mod run;

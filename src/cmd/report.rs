@@ -7,7 +7,9 @@
 //!   (`harness::report::merge`) and writes the whole suite folder into `OUT`:
 //!   `suite.json`, `junit.xml`, `summary.md`, `report.html` and one folder per
 //!   scenario. Exit code: the merged verdict (0 all held, 1 a guarantee
-//!   failed), 2 for unreadable or unmergeable input.
+//!   failed), 2 for unreadable or unmergeable input. Given the
+//!   `explore.json` files of an explorer's shards instead, it merges the
+//!   exploration (`explore_merge.rs`).
 //! - `dualrec report render FILE [--out DIR]` re-renders `report.html`,
 //!   `summary.md` and `junit.xml` from a stored `report.json` or
 //!   `suite.json` (into the file's folder unless `--out`). Exit code 0 once
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use harness::output::{self, Renderings};
+use harness::explore::summary::{Summary as ExploreSummary, SCHEMA as EXPLORE_SCHEMA};
 use harness::report::{self, Report, SuiteReport, SCHEMA, SUITE_SCHEMA};
 
 use crate::Outcome;
@@ -35,11 +38,12 @@ pub struct ReportArgs {
 
 #[derive(Debug, Subcommand)]
 enum ReportCommand {
-    /// Merge shard reports (`suite.json` or `report.json`) into one suite folder.
+    /// Merge shard reports (`suite.json` or `report.json`) into one suite
+    /// folder, or explorer shards (`explore.json`) into one exploration.
     Merge {
-        /// Output folder of the merged suite.
+        /// Output folder of the merged suite or exploration.
         out: PathBuf,
-        /// Shard reports: `suite.json` of `dualrec suite --shard I/N`, or single `report.json` files.
+        /// Shard reports: `suite.json` of `dualrec suite --shard I/N`, single `report.json` files, or `explore.json` of `dualrec explore --shard I/M`.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         /// Print nothing but errors.
@@ -99,15 +103,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// A stored report of either kind.
-enum Loaded {
+/// A stored report of any kind.
+pub(crate) enum Loaded {
     Scenario(Box<Report>),
     Suite(Box<SuiteReport>),
+    Explore(Box<ExploreSummary>),
 }
 
 /// Reads a `report.json` or `suite.json`; `Err` carries a message for the
 /// user (exit code 2).
-fn load(path: &Path) -> Result<Loaded, String> {
+pub(crate) fn load(path: &Path) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
@@ -126,17 +131,32 @@ fn load(path: &Path) -> Result<Loaded, String> {
         SUITE_SCHEMA => Ok(Loaded::Suite(Box::new(
             serde_json::from_str(&text).map_err(bad)?,
         ))),
+        EXPLORE_SCHEMA => Ok(Loaded::Explore(Box::new(
+            serde_json::from_str(&text).map_err(bad)?,
+        ))),
         other => Err(format!(
-            "{}: unsupported schema `{other}`, expected `{SCHEMA}` or `{SUITE_SCHEMA}`",
+            "{}: unsupported schema `{other}`, expected `{SCHEMA}`, `{SUITE_SCHEMA}` or `{EXPLORE_SCHEMA}`",
             path.display()
         )),
     }
 }
 
 fn merge(out: &Path, inputs: &[PathBuf], quiet: bool, format: Format) -> anyhow::Result<Outcome> {
+    if let Some(first) = inputs.first() {
+        if matches!(load(first), Ok(Loaded::Explore(_))) {
+            return super::explore_merge::merge(out, inputs, quiet, format);
+        }
+    }
     let mut parts = Vec::new();
     for path in inputs {
         match load(path) {
+            Ok(Loaded::Explore(_)) => {
+                eprintln!(
+                    "{}: an explorer's explore.json does not merge with suite reports",
+                    path.display()
+                );
+                return Ok(Outcome::InvalidInput);
+            }
             Ok(Loaded::Suite(s)) => parts.push(*s),
             Ok(Loaded::Scenario(r)) => match SuiteReport::from_reports(vec![*r], None) {
                 Ok(s) => parts.push(s),
@@ -237,6 +257,13 @@ fn render(
         }),
         Loaded::Suite(s) if no_scenarios => output::write_suite_files(&dir, &s, which),
         Loaded::Suite(s) => output::write_suite_tree(&dir, &s, which),
+        Loaded::Explore(_) => {
+            eprintln!(
+                "{}: an explorer's explore.json has no renderings; each finding's folder holds its report.json",
+                file.display()
+            );
+            return Ok(Outcome::InvalidInput);
+        }
     }
     .with_context(|| format!("rendering {}", file.display()))?;
     println!("rendered {} into {}", file.display(), dir.display());

@@ -10,6 +10,13 @@
 //! binary writes each minimal world as a scenario file ([`write`]) next to
 //! the report of its run.
 //!
+//! With a [`Shard`] `I/M` only the worlds `i` with `i mod M == I-1` of the
+//! full run are tried (each still from `derive_seed(seed, i)`), and each
+//! finding is the shard's own lowest violating world, shrunk.
+//! [`summary::merge`] unites the shards' summaries into exactly what one
+//! machine would have reported: every finding's first world is the lowest
+//! over all shards, and the shard that owned that world shrank it.
+//!
 //! A violation is a guarantee that failed on a measured figure; a metric
 //! without samples (a world without faults has no recovery) is not one.
 //! An engine panic or a run error is a violation too (keys [`PANIC`] and
@@ -19,6 +26,7 @@ mod aimed;
 pub mod generate;
 pub mod parallel;
 pub mod shrink;
+pub mod summary;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -36,6 +44,7 @@ use crate::metrics::{self, MetricsConfig};
 use crate::report::{Report, ReportMeta};
 use crate::runner::{self, RunError, RunOptions};
 use crate::scenario::Scenario;
+use crate::shard::Shard;
 use crate::verdict::{self, Verdict};
 
 /// Violation key of a world whose run panicked.
@@ -60,6 +69,8 @@ pub struct Config {
     /// Silence the engine's log while exploring (thousands of worlds of
     /// warnings about the faults the explorer injected on purpose).
     pub quiet: bool,
+    /// Only this shard's worlds of the `runs` (`None`: all of them).
+    pub shard: Option<Shard>,
 }
 
 impl Default for Config {
@@ -72,6 +83,7 @@ impl Default for Config {
             sabotage: Sabotage::default(),
             shrink_budget: 3000,
             quiet: true,
+            shard: None,
         }
     }
 }
@@ -199,6 +211,12 @@ pub fn report(s: &Scenario, sabotage: Sabotage) -> Result<Report, RunError> {
     Ok(Report::build(meta, &outcome.record, &m, verdicts))
 }
 
+/// The name of the `n`-th finding's minimal scenario (1-based, in order of
+/// first appearance), which is also the stem of its files.
+pub fn finding_name(n: usize, key: &str) -> String {
+    format!("explore-{n}-{key}")
+}
+
 /// How many violating worlds a [`Finding`] lists.
 pub const WORLDS_LISTED: usize = 20;
 
@@ -226,7 +244,10 @@ pub struct Finding {
 /// What an exploration found.
 #[derive(Debug, Clone)]
 pub struct Exploration {
+    /// Worlds of the full run ([`Config::runs`]).
     pub runs: u64,
+    /// Worlds this exploration tried: `runs`, or its shard's part of them.
+    pub worlds_tried: u64,
     /// Worlds with at least one violation.
     pub violating_runs: u64,
     /// Simulation steps over all worlds.
@@ -239,10 +260,20 @@ pub struct Exploration {
 }
 
 impl Exploration {
-    /// Worlds per wall-clock second.
+    /// Worlds tried per wall-clock second.
     pub fn runs_per_second(&self) -> f64 {
-        self.runs as f64 / self.explore_seconds.max(1e-9)
+        self.worlds_tried as f64 / self.explore_seconds.max(1e-9)
     }
+}
+
+/// The world indices an exploration tries, in increasing order: all of
+/// `0..runs`, or those its shard owns.
+pub fn world_indices(cfg: &Config) -> impl Iterator<Item = u64> {
+    let (first, step) = match cfg.shard {
+        None => (0, 1),
+        Some(s) => ((s.index - 1) as u64, s.count as u64),
+    };
+    (first..cfg.runs).step_by(step as usize)
 }
 
 /// The seed of world `index`.
@@ -271,10 +302,14 @@ fn maybe_quiet<T>(quiet: bool, f: impl FnOnce() -> T) -> T {
 
 fn explore_logged<P: Fn(u64) + Sync>(base: &Scenario, cfg: &Config, progress: &P) -> Exploration {
     let started = Instant::now();
+    let indices: Vec<u64> = world_indices(cfg).collect();
     let checks = parallel::map_indexed(
-        cfg.runs,
+        indices.len() as u64,
         cfg.threads,
-        |i| maybe_quiet(cfg.quiet, || check(&world(base, cfg, i), cfg.sabotage)),
+        |k| {
+            let i = indices[k as usize];
+            maybe_quiet(cfg.quiet, || check(&world(base, cfg, i), cfg.sabotage))
+        },
         progress,
     );
     let explore_seconds = started.elapsed().as_secs_f64();
@@ -284,17 +319,17 @@ fn explore_logged<P: Fn(u64) + Sync>(base: &Scenario, cfg: &Config, progress: &P
     let mut seen: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut worlds: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut violating_runs = 0;
-    for (i, c) in checks.iter().enumerate() {
+    for (&i, c) in indices.iter().zip(&checks) {
         violating_runs += u64::from(!c.violations.is_empty());
         for k in &c.violations {
             let e = seen.entry(k.clone()).or_insert_with(|| {
                 order.push(k.clone());
-                (i as u64, 0)
+                (i, 0)
             });
             e.1 += 1;
             let w = worlds.entry(k.clone()).or_default();
             if w.len() < WORLDS_LISTED {
-                w.push(i as u64);
+                w.push(i);
             }
         }
     }
@@ -315,8 +350,7 @@ fn explore_logged<P: Fn(u64) + Sync>(base: &Scenario, cfg: &Config, progress: &P
                 shrink::shrink(&focused, key, cfg.sabotage, cfg.shrink_budget)
             });
             let mut minimal = shrunk.scenario;
-            let n = n + 1;
-            minimal.name = format!("explore-{n}-{key}");
+            minimal.name = finding_name(n as usize + 1, key);
             minimal.description = format!(
                 "Found by `dualrec explore` from `{}` with seed {} in world {first_run} \
                  (world seed {}), then shrunk in {} runs: `{key}` is violated.",
@@ -340,6 +374,7 @@ fn explore_logged<P: Fn(u64) + Sync>(base: &Scenario, cfg: &Config, progress: &P
     );
     Exploration {
         runs: cfg.runs,
+        worlds_tried: indices.len() as u64,
         violating_runs,
         steps: checks.iter().map(|c| c.steps).sum(),
         explore_seconds,

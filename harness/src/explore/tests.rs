@@ -629,3 +629,103 @@ fn a_sites_faults_are_spaced_by_the_worlds_recovery_bound() {
         &both_near
     ));
 }
+
+/// The summary of one (sharded or whole) exploration, with findings'
+/// measured figures left out (they come from the reproducers' reports).
+fn summary_of(base: &Scenario, cfg: &Config) -> (summary::Summary, Exploration) {
+    let r = explore(base, cfg, |_| {});
+    let findings = r
+        .findings
+        .iter()
+        .map(|f| summary::FindingSummary::new(f, None))
+        .collect();
+    (
+        summary::Summary::new(&base.name, "digest", cfg, &r, findings),
+        r,
+    )
+}
+
+#[test]
+fn shards_merge_into_exactly_what_one_machine_finds() {
+    let base = base();
+    let sabotage = Sabotage {
+        no_reassert: true,
+        no_renewal: true,
+        ..Sabotage::default()
+    };
+    let whole_cfg = Config {
+        shrink_budget: 300,
+        ..config(90, 5, sabotage)
+    };
+    let (whole, whole_run) = summary_of(&base, &whole_cfg);
+    assert!(
+        whole.findings.len() >= 2,
+        "two planted bugs give at least two keys: {:?}",
+        whole.findings
+    );
+
+    let shard = |index| Config {
+        shard: Some(crate::shard::Shard { index, count: 4 }),
+        ..whole_cfg.clone()
+    };
+    let runs: Vec<(summary::Summary, Exploration)> =
+        [3, 1, 4, 2].map(|i| summary_of(&base, &shard(i))).into();
+    let tried: Vec<u64> = runs.iter().map(|(s, _)| s.worlds_tried).collect();
+    assert_eq!(tried, vec![22, 23, 22, 23], "worlds i ≡ I-1 (mod 4) of 90");
+    let parts: Vec<summary::Summary> = runs.iter().map(|(s, _)| s.clone()).collect();
+    let merged = summary::merge(&parts).expect("four shards of one exploration merge");
+
+    let m = &merged.summary;
+    assert_eq!(m.findings, whole.findings, "same keys, order, worlds and names");
+    assert_eq!(m.violating_worlds, whole.violating_worlds);
+    assert_eq!(m.worlds_tried, 90);
+    assert_eq!(m.steps, whole.steps);
+    assert_eq!(m.shard, None);
+    let shard_names: Vec<&str> = m.shards.iter().map(|s| s.shard.as_str()).collect();
+    assert_eq!(shard_names, ["1/4", "2/4", "3/4", "4/4"]);
+    // Each reproducer comes from the shard that owned the lowest world,
+    // and is — once renamed — the one machine's reproducer.
+    for (rename, f) in merged.renames.iter().zip(&whole_run.findings) {
+        let (_, run) = &runs[rename.part];
+        let mut carried = run
+            .findings
+            .iter()
+            .find(|g| g.minimal.name == rename.from)
+            .expect("the rename names a finding of its shard")
+            .minimal
+            .clone();
+        carried.name = rename.to.clone();
+        assert_eq!(carried, f.minimal, "reproducer of `{}`", f.key);
+    }
+}
+
+#[test]
+fn shards_of_different_explorations_or_an_incomplete_set_do_not_merge() {
+    let base = base();
+    let cfg = |index, count, seed| Config {
+        shard: Some(crate::shard::Shard { index, count }),
+        ..config(12, seed, Sabotage::default())
+    };
+    let part = |index, count, seed| summary_of(&base, &cfg(index, count, seed)).0;
+    let (a, b, c) = (part(1, 3, 1), part(2, 3, 1), part(3, 3, 1));
+
+    let missing = summary::merge(&[a.clone(), c.clone()]).unwrap_err();
+    assert_eq!(missing.to_string(), "shard 2/3 is missing: the worlds i with i mod 3 == 1 were not tried");
+    let twice = summary::merge(&[a.clone(), b.clone(), a.clone(), c.clone()]).unwrap_err();
+    assert!(matches!(twice, summary::MergeError::Duplicate { first: 1, second: 3, .. }), "{twice}");
+    let other_seed = summary::merge(&[a.clone(), part(2, 3, 2), c.clone()]).unwrap_err();
+    assert!(other_seed.to_string().contains("`seed` = 2"), "{other_seed}");
+    let other_count = summary::merge(&[a.clone(), part(2, 4, 1)]).unwrap_err();
+    assert!(other_count.to_string().contains("shard count"), "{other_count}");
+    let mut whole = summary_of(&base, &config(12, 1, Sabotage::default())).0;
+    assert!(matches!(
+        summary::merge(&[whole.clone()]).unwrap_err(),
+        summary::MergeError::NotAShard { part: 1 }
+    ));
+    whole.shard = Some("1/1".into());
+    assert!(summary::merge(&[whole]).is_ok(), "a single 1/1 shard is a whole run");
+    let mut forged = b.clone();
+    forged.worlds_tried += 1;
+    assert!(summary::merge(&[a, forged, c]).is_err(), "a shard's world count is checked");
+    assert_eq!(summary::merge(&[]).unwrap_err(), summary::MergeError::Empty);
+}

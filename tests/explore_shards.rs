@@ -28,7 +28,7 @@ latency = { dist = "normal", mean = "20ms", stddev = "4ms" }
 count = 4
 
 [[session]]
-camera = "cam-1"
+camera = "cam-001"
 start = "5s"
 stop = "2m50s"
 
@@ -136,11 +136,22 @@ fn sharded_exploration_merges_into_the_one_machine_folder() {
     }
     let out = dualrec(&args);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("merged 3 shards"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("merged 3 shards"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let merged_json = json(&merged.join("explore.json"));
     assert_eq!(merged_json["findings"], whole_json["findings"]);
-    for field in ["runs", "worlds_tried", "violating_worlds", "steps", "seed", "base_sha256"] {
+    for field in [
+        "runs",
+        "worlds_tried",
+        "violating_worlds",
+        "steps",
+        "seed",
+        "base_sha256",
+    ] {
         assert_eq!(merged_json[field], whole_json[field], "{field}");
     }
     assert_eq!(merged_json["shards"].as_array().unwrap().len(), 3);
@@ -162,18 +173,25 @@ fn sharded_exploration_merges_into_the_one_machine_folder() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
         assert!(text(&out.stderr).contains(expect), "{}", text(&out.stderr));
     };
+    refused(&[&shard_files[0], &shard_files[2]], "shard 2/3 is missing");
     refused(
-        &[&shard_files[0], &shard_files[2]],
-        "shard 2/3 is missing",
-    );
-    refused(
-        &[&shard_files[0], &shard_files[1], &shard_files[1], &shard_files[2]],
+        &[
+            &shard_files[0],
+            &shard_files[1],
+            &shard_files[1],
+            &shard_files[2],
+        ],
         "is given twice",
     );
     let whole_file = whole.join("explore.json");
     refused(&[&whole_file], "is not a shard");
     let finding_report = whole
-        .join(findings[0]["scenario"].as_str().unwrap().trim_end_matches(".toml"))
+        .join(
+            findings[0]["scenario"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches(".toml"),
+        )
         .join("report.json");
     refused(&[&shard_files[0], &finding_report], "not an explore.json");
 }

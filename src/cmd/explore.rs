@@ -163,7 +163,7 @@ fn write(
         let back = scenario::parse(&text, &path.display().to_string())
             .with_context(|| format!("the written reproducer {} does not parse", path.display()))?;
         anyhow::ensure!(
-            back == f.minimal,
+            explore::write::as_written(&back) == explore::write::as_written(&f.minimal),
             "the written reproducer {} does not read back as the same scenario",
             path.display()
         );

@@ -21,7 +21,12 @@ use harness::scenario;
 use super::report::{load, Format, Loaded, Style};
 use crate::Outcome;
 
-pub fn merge(out: &Path, inputs: &[PathBuf], quiet: bool, format: Format) -> anyhow::Result<Outcome> {
+pub fn merge(
+    out: &Path,
+    inputs: &[PathBuf],
+    quiet: bool,
+    format: Format,
+) -> anyhow::Result<Outcome> {
     let mut parts: Vec<Summary> = Vec::new();
     for path in inputs {
         match load(path) {
@@ -43,11 +48,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], quiet: bool, format: Format) -> any
     // shard's own folder could overwrite one before it is read.
     let canonical = |p: &Path| fs::canonicalize(p).ok();
     let out_dir = canonical(out);
-    if out_dir.is_some()
-        && inputs
-            .iter()
-            .any(|i| canonical(&shard_dir(i)) == out_dir)
-    {
+    if out_dir.is_some() && inputs.iter().any(|i| canonical(&shard_dir(i)) == out_dir) {
         eprintln!(
             "{}: is the folder of an input; merge into a new folder",
             out.display()
@@ -121,7 +122,8 @@ fn shard_dir(explore_json: &Path) -> PathBuf {
 /// Copies one finding's reproducer, its original world and its report from
 /// a shard's folder into `out` under its merged name.
 fn carry(from_dir: &Path, out: &Path, r: &Rename) -> anyhow::Result<()> {
-    let read = |p: PathBuf| fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()));
+    let read =
+        |p: PathBuf| fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()));
 
     let source = from_dir.join(format!("{}.toml", r.from));
     let mut minimal = scenario::parse(&read(source.clone())?, &source.display().to_string())

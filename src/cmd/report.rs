@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use harness::output::{self, Renderings};
 use harness::explore::summary::{Summary as ExploreSummary, SCHEMA as EXPLORE_SCHEMA};
+use harness::output::{self, Renderings};
 use harness::report::{self, Report, SuiteReport, SCHEMA, SUITE_SCHEMA};
 
 use crate::Outcome;

@@ -272,10 +272,7 @@ pub fn merge(parts: &[Summary]) -> Result<Merged, MergeError> {
         findings.push(f);
     }
 
-    let explore_seconds = parts
-        .iter()
-        .map(|p| p.explore_seconds)
-        .fold(0.0, f64::max);
+    let explore_seconds = parts.iter().map(|p| p.explore_seconds).fold(0.0, f64::max);
     let summary = Summary {
         schema: SCHEMA.to_string(),
         version: first.version.clone(),

@@ -676,7 +676,10 @@ fn shards_merge_into_exactly_what_one_machine_finds() {
     let merged = summary::merge(&parts).expect("four shards of one exploration merge");
 
     let m = &merged.summary;
-    assert_eq!(m.findings, whole.findings, "same keys, order, worlds and names");
+    assert_eq!(
+        m.findings, whole.findings,
+        "same keys, order, worlds and names"
+    );
     assert_eq!(m.violating_worlds, whole.violating_worlds);
     assert_eq!(m.worlds_tried, 90);
     assert_eq!(m.steps, whole.steps);
@@ -710,22 +713,74 @@ fn shards_of_different_explorations_or_an_incomplete_set_do_not_merge() {
     let (a, b, c) = (part(1, 3, 1), part(2, 3, 1), part(3, 3, 1));
 
     let missing = summary::merge(&[a.clone(), c.clone()]).unwrap_err();
-    assert_eq!(missing.to_string(), "shard 2/3 is missing: the worlds i with i mod 3 == 1 were not tried");
+    assert_eq!(
+        missing.to_string(),
+        "shard 2/3 is missing: the worlds i with i mod 3 == 1 were not tried"
+    );
     let twice = summary::merge(&[a.clone(), b.clone(), a.clone(), c.clone()]).unwrap_err();
-    assert!(matches!(twice, summary::MergeError::Duplicate { first: 1, second: 3, .. }), "{twice}");
+    assert!(
+        matches!(
+            twice,
+            summary::MergeError::Duplicate {
+                first: 1,
+                second: 3,
+                ..
+            }
+        ),
+        "{twice}"
+    );
     let other_seed = summary::merge(&[a.clone(), part(2, 3, 2), c.clone()]).unwrap_err();
-    assert!(other_seed.to_string().contains("`seed` = 2"), "{other_seed}");
+    assert!(
+        other_seed.to_string().contains("`seed` = 2"),
+        "{other_seed}"
+    );
     let other_count = summary::merge(&[a.clone(), part(2, 4, 1)]).unwrap_err();
-    assert!(other_count.to_string().contains("shard count"), "{other_count}");
+    assert!(
+        other_count.to_string().contains("shard count"),
+        "{other_count}"
+    );
     let mut whole = summary_of(&base, &config(12, 1, Sabotage::default())).0;
     assert!(matches!(
         summary::merge(&[whole.clone()]).unwrap_err(),
         summary::MergeError::NotAShard { part: 1 }
     ));
     whole.shard = Some("1/1".into());
-    assert!(summary::merge(&[whole]).is_ok(), "a single 1/1 shard is a whole run");
+    assert!(
+        summary::merge(&[whole]).is_ok(),
+        "a single 1/1 shard is a whole run"
+    );
     let mut forged = b.clone();
     forged.worlds_tried += 1;
-    assert!(summary::merge(&[a, forged, c]).is_err(), "a shard's world count is checked");
+    assert!(
+        summary::merge(&[a, forged, c]).is_err(),
+        "a shard's world count is checked"
+    );
     assert_eq!(summary::merge(&[]).unwrap_err(), summary::MergeError::Empty);
+}
+
+#[test]
+fn real_mode_settings_survive_the_file_format() {
+    let text = BASE.replace(
+        "duration = \"5m\"",
+        "duration = \"5m\"\nreal_tolerance = \"40ms\"\nreal_unchecked = [\"dual_start_latency.p99\"]",
+    ) + "\"recovery_time.max\" = \"< 1ms\"\n";
+    let base = scenario::parse(&text, "base.toml").expect("valid");
+    assert_eq!(
+        base.real_mode_errors.len(),
+        1,
+        "the 1ms recovery bound is too tight for real mode"
+    );
+    let knobs = Knobs::default();
+    for i in 0..20 {
+        let w = generate::world(&base, &knobs, world_seed(4, i), i);
+        let written = to_toml(&w).expect("expressible");
+        assert!(written.contains("real_tolerance = \"40ms\""), "{written}");
+        let back = scenario::parse(&written, "world.toml").expect("reads back");
+        assert_eq!(write::as_written(&back), write::as_written(&w), "world {i}");
+        assert_eq!(
+            to_toml(&back).unwrap(),
+            written,
+            "world {i} writes the same twice"
+        );
+    }
 }

@@ -12,7 +12,21 @@ use std::fmt::Write as _;
 use engine::core::Policy;
 use sim::world::latency::{format_nanos, LatencyDist};
 
+use crate::scenario::DEFAULT_REAL_TOLERANCE;
 use crate::scenario::{camera_name, FaultKind, Scenario};
+
+/// The scenario as it reads back from [`to_toml`]: `real_unchecked` only
+/// for guarantees it states, and no `real_mode_errors` — those are derived
+/// on reading and name positions in the file they were read from, so a
+/// written reproducer's differ from its base's by file name and line
+/// alone. Compare a scenario with its written form through this.
+pub fn as_written(s: &Scenario) -> Scenario {
+    let mut w = s.clone();
+    w.real_unchecked
+        .retain(|k| s.guarantees.iter().any(|g| &g.key == k));
+    w.real_mode_errors.clear();
+    w
+}
 
 /// Defaults of the scenario format (`scenario::validate`), left unwritten.
 const DEFAULT_SETTLE: u64 = 30_000_000_000;
@@ -134,6 +148,20 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
     }
     if let Some(scale) = s.real_time_scale {
         let _ = writeln!(o, "real_time_scale = {}", float(scale));
+    }
+    if s.real_tolerance != DEFAULT_REAL_TOLERANCE {
+        let _ = writeln!(o, "real_tolerance = {}", dur(s.real_tolerance));
+    }
+    // Only keys the scenario still states: a reproducer keeps one of the
+    // base's guarantees, and the format refuses an entry naming none.
+    let unchecked: Vec<String> = s
+        .real_unchecked
+        .iter()
+        .filter(|k| s.guarantees.iter().any(|g| &g.key == *k))
+        .map(|k| quote(k))
+        .collect();
+    if !unchecked.is_empty() {
+        let _ = writeln!(o, "real_unchecked = [{}]", unchecked.join(", "));
     }
 
     for site in &s.sites {

@@ -66,7 +66,9 @@ pub fn message(
     let needed = (t.scale_needed * 100.0).ceil() / 100.0;
     if needed > 1.0 {
         return format!(
-            "guarantee `{} {}` cannot be checked in real mode: its real-time tolerance              ±{} exceeds the threshold even at real_time_scale 1; expected it listed in              `real_unchecked` (checked in virtual time only) or a smaller `real_tolerance`",
+            "guarantee `{} {}` cannot be checked in real mode: its real-time tolerance \
+             ±{} exceeds the threshold even at real_time_scale 1; expected it listed in \
+             `real_unchecked` (checked in virtual time only) or a smaller `real_tolerance`",
             g.key,
             g.condition,
             format_duration(real_tolerance)

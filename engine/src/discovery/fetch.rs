@@ -30,6 +30,12 @@ pub enum DiscoveryError {
     },
     #[error("site `{site}`: {reason}")]
     Malformed { site: String, reason: String },
+    #[error(
+        "site `{site}` has `login = \"soap\"`: a site before XProtect 2021 R1 has no identity \
+         provider and no configuration REST API, so its devices cannot be read; set \
+         `login = \"idp\"` if the site is 2021 R1 or later"
+    )]
+    NoRestApi { site: String },
 }
 
 impl DiscoveryError {
@@ -48,6 +54,9 @@ pub async fn fetch_site(
     progress: &(dyn Fn(Stage) + Sync),
 ) -> Result<SiteInventory, DiscoveryError> {
     let site = client.site().to_owned();
+    if client.login_kind() == crate::runtime::SiteLogin::Soap {
+        return Err(DiscoveryError::NoRestApi { site });
+    }
     let unreachable = |error| DiscoveryError::Unreachable {
         site: site.clone(),
         error,

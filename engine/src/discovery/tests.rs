@@ -352,3 +352,44 @@ fn drift_names_moved_gone_and_changed_devices() {
     assert_eq!(d.len(), 1);
     assert!(d[0].to_string().contains("recorder_urls[1]"), "{}", d[0]);
 }
+
+/// A `login = "soap"` site (before XProtect 2021 R1) has no REST API: it
+/// is named as such, without a request, instead of failing on the
+/// identity provider's 404; the engine's device check skips it.
+#[tokio::test]
+async fn a_soap_login_site_is_not_read_and_says_why() {
+    let text = CONFIG.replacen(
+        "password_env = \"PW\"\n",
+        "password_env = \"PW\"\nlogin = \"soap\"\n",
+        1,
+    );
+    let cfg = config(&text);
+    let client = crate::runtime::SoapClient::new(&cfg.sites[0].endpoint).unwrap();
+    let err = fetch_site(&client, &|_| {}).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::NoRestApi { .. }), "{err}");
+    assert!(err.to_string().contains("2021 R1"), "{err}");
+    assert!(!err.is_io(), "a config matter, not the network's");
+
+    let report =
+        crate::service::device_check::check_devices(&cfg, std::time::Duration::from_secs(1)).await;
+    let (name, check) = &report.sites[0];
+    assert_eq!(name, "primary");
+    assert!(
+        matches!(check, crate::service::device_check::SiteCheck::Skipped(_)),
+        "{check:?}"
+    );
+    assert!(
+        !report.devices_ok(),
+        "--require-devices cannot vouch for it"
+    );
+    assert!(report.lines()[0]
+        .starts_with("primary: not checked: site `primary` has `login = \"soap\"`"));
+    let mut metrics = String::new();
+    let latest = std::sync::Arc::new(std::sync::Mutex::new(Some(report)));
+    crate::service::device_check::render_metrics(&latest, &mut metrics);
+    assert!(!metrics.contains("site=\"primary\""), "{metrics}");
+    assert!(
+        metrics.contains("dualrec_device_check_ok{site=\"secondary\"} 0"),
+        "{metrics}"
+    );
+}

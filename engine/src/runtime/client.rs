@@ -182,6 +182,11 @@ impl SoapClient {
         &self.inner.site
     }
 
+    /// How the site is logged in to (`login` in its config).
+    pub fn login_kind(&self) -> super::SiteLogin {
+        self.inner.endpoint.login
+    }
+
     /// One batched RecorderCommandService call on `recorder`:
     /// Start/Stop answer [`Reply::Results`], Probe answers [`Reply::States`];
     /// a SOAP fault answers [`Reply::Fault`].

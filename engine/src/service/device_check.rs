@@ -11,14 +11,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::EngineConfig;
-use crate::discovery::{check_site, fetch_site, Drift};
+use crate::discovery::{check_site, fetch_site, DiscoveryError, Drift};
 use crate::runtime::SoapClient;
 
 /// What one check found on one site.
 #[derive(Debug, Clone)]
 pub enum SiteCheck {
-    Checked { drift: Vec<Drift>, problems: usize },
+    Checked {
+        drift: Vec<Drift>,
+        problems: usize,
+    },
     Failed(String),
+    /// A site that cannot be checked at all (`login = "soap"`: no REST
+    /// API): said once at start-up, not retried, not in `/metrics`.
+    Skipped(String),
 }
 
 /// What one check found on every site (configuration order).
@@ -33,7 +39,7 @@ impl DeviceCheckReport {
     pub fn devices_ok(&self) -> bool {
         self.sites.iter().all(|(_, s)| match s {
             SiteCheck::Checked { drift, .. } => !drift.iter().any(Drift::breaks_recording),
-            SiteCheck::Failed(_) => false,
+            SiteCheck::Failed(_) | SiteCheck::Skipped(_) => false,
         })
     }
 
@@ -42,7 +48,9 @@ impl DeviceCheckReport {
         let mut out = Vec::new();
         for (site, check) in &self.sites {
             match check {
-                SiteCheck::Failed(why) => out.push(format!("{site}: not checked: {why}")),
+                SiteCheck::Failed(why) | SiteCheck::Skipped(why) => {
+                    out.push(format!("{site}: not checked: {why}"))
+                }
                 SiteCheck::Checked { drift, problems } => {
                     out.extend(drift.iter().map(ToString::to_string));
                     if *problems > 0 {
@@ -56,9 +64,15 @@ impl DeviceCheckReport {
         out
     }
 
-    fn log(&self) {
+    /// Logs the findings; sites that cannot be checked only when `first`.
+    fn log(&self, first: bool) {
         for (site, check) in &self.sites {
             match check {
+                SiteCheck::Skipped(why) if first => {
+                    tracing::info!(target: "dualrec_devices", site = %site, reason = %why,
+                        "device check: this site's devices are not checked")
+                }
+                SiteCheck::Skipped(_) => {}
                 SiteCheck::Failed(why) => {
                     tracing::warn!(target: "dualrec_devices", site = %site, reason = %why,
                         "device check: the site's configuration could not be read")
@@ -89,6 +103,7 @@ pub async fn check_devices(cfg: &EngineConfig, timeout: Duration) -> DeviceCheck
         };
         let result = match tokio::time::timeout(timeout, fetch_site(&client, &|_| {})).await {
             Err(_) => SiteCheck::Failed(format!("no answer within {}s", timeout.as_secs())),
+            Ok(Err(e @ DiscoveryError::NoRestApi { .. })) => SiteCheck::Skipped(e.to_string()),
             Ok(Err(e)) => SiteCheck::Failed(e.to_string()),
             Ok(Ok(inv)) => SiteCheck::Checked {
                 drift: check_site(cfg, s, &inv),
@@ -113,9 +128,11 @@ pub async fn run_periodically(
     timeout: Duration,
     latest: LatestCheck,
 ) {
+    let mut first = true;
     loop {
         let report = check_devices(&cfg, timeout).await;
-        report.log();
+        report.log(first);
+        first = false;
         if let Ok(mut l) = latest.lock() {
             *l = Some(report);
         }
@@ -136,7 +153,11 @@ pub fn render_metrics(latest: &LatestCheck, out: &mut String) {
         "# HELP dualrec_device_check_ok 1 when the site's configuration was read at the last device check.\n# TYPE dualrec_device_check_ok gauge"
     );
     for (site, check) in &report.sites {
-        let ok = u8::from(matches!(check, SiteCheck::Checked { .. }));
+        let ok = match check {
+            SiteCheck::Checked { .. } => 1,
+            SiteCheck::Failed(_) => 0,
+            SiteCheck::Skipped(_) => continue,
+        };
         let _ = writeln!(out, "dualrec_device_check_ok{{site=\"{site}\"}} {ok}");
     }
     let _ = writeln!(

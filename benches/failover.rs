@@ -12,6 +12,10 @@ mod cluster_support;
 #[path = "../tests/engine_support/mod.rs"]
 mod engine_support;
 
+#[path = "support/latencies.rs"]
+mod latencies;
+use latencies::Latencies;
+
 use std::time::{Duration, Instant};
 
 use cluster_support::*;
@@ -116,11 +120,15 @@ async fn run(server: engine::pgtest::TestServer) {
             lost += 1;
         }
     }
-    takeovers.sort();
-    let p50 = takeovers[takeovers.len() / 2];
-    let max = takeovers[takeovers.len() - 1];
+    let mut takeover = Latencies::new();
+    for t in &takeovers {
+        takeover.record_duration(*t);
+    }
     println!("failover: {KILLS} kill -9 of the leader");
-    println!("  takeover (kill -> survivor leads): p50 {p50:?}, max {max:?}");
+    println!(
+        "  takeover (kill -> survivor leads): {}",
+        takeover.line(&[0.5, 0.99, 1.0])
+    );
     println!("  evidence gap on recording cameras (union of both sites): {gap:?}");
     println!("  acknowledged writes lost: {lost} (of {checked} checks after a takeover)");
     assert_eq!(lost, 0, "an acknowledged write was lost");

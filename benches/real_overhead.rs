@@ -13,32 +13,25 @@ use std::path::Path;
 
 use harness::real::{engine_overhead, run_real};
 
-fn percentile(sorted: &[u64], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+#[path = "support/latencies.rs"]
+mod latencies;
+use latencies::Latencies;
 
-fn ms(ns: u64) -> String {
-    format!("{:.3} ms", ns as f64 / 1e6)
-}
+/// The quantiles every line prints.
+const QUANTILES: [f64; 3] = [0.5, 0.99, 1.0];
 
-fn primary_start_latencies(o: &harness::real::RealOutcome) -> Vec<u64> {
-    let mut v: Vec<u64> = o
-        .record
-        .clicks
-        .iter()
-        .filter(|c| c.recording)
-        .filter_map(|c| {
-            o.record.manual[0][c.camera]
-                .first_at_or_after(c.at)
-                .map(|t| t - c.at)
-        })
-        .collect();
-    v.sort_unstable();
-    v
+fn primary_start_latencies(o: &harness::real::RealOutcome) -> Latencies {
+    Latencies::of(
+        o.record
+            .clicks
+            .iter()
+            .filter(|c| c.recording)
+            .filter_map(|c| {
+                o.record.manual[0][c.camera]
+                    .first_at_or_after(c.at)
+                    .map(|t| t - c.at)
+            }),
+    )
 }
 
 /// `--cameras N` from the command line (cargo adds `--bench`, which is ignored).
@@ -77,7 +70,7 @@ fn run(file: &str, cameras: Option<usize>) -> harness::real::RealOutcome {
     let starts = outcome.record.clicks.iter().filter(|c| c.recording).count();
     assert_eq!(starts, scenario.cameras.len(), "{file}: start clicks");
     assert_eq!(
-        primary_start_latencies(&outcome).len(),
+        primary_start_latencies(&outcome).len() as usize,
         starts,
         "{file}: a start click never reached the primary"
     );
@@ -103,10 +96,9 @@ fn run(file: &str, cameras: Option<usize>) -> harness::real::RealOutcome {
 fn main() {
     let cameras = cameras_arg();
     let healthy = run("real-burst-1000.toml", cameras);
-    let mut overhead = engine_overhead(&healthy);
-    overhead.sort_unstable();
+    let overhead = Latencies::of(engine_overhead(&healthy));
     assert_eq!(
-        overhead.len(),
+        overhead.len() as usize,
         healthy.record.clicks.iter().filter(|c| c.recording).count(),
         "every start click of the healthy run yields an overhead sample"
     );
@@ -120,22 +112,13 @@ fn main() {
         healthy.record.cameras.len(),
         overhead.len()
     );
+    println!("  {}", overhead.line(&QUANTILES));
     println!(
-        "  p50 {}  p99 {}  max {}",
-        ms(percentile(&overhead, 0.5)),
-        ms(percentile(&overhead, 0.99)),
-        ms(percentile(&overhead, 1.0))
+        "primary start latency, secondary healthy: {}",
+        a.line(&QUANTILES)
     );
     println!(
-        "primary start latency, secondary healthy: p50 {}  p99 {}  max {}",
-        ms(percentile(&a, 0.5)),
-        ms(percentile(&a, 0.99)),
-        ms(percentile(&a, 1.0))
-    );
-    println!(
-        "primary start latency, secondary hanging: p50 {}  p99 {}  max {}",
-        ms(percentile(&b, 0.5)),
-        ms(percentile(&b, 0.99)),
-        ms(percentile(&b, 1.0))
+        "primary start latency, secondary hanging: {}",
+        b.line(&QUANTILES)
     );
 }

@@ -14,6 +14,10 @@
 //!    a new intent (fanned out to both sites, journaled with fsync before
 //!    the answer). Reports intents/s and REST latency percentiles.
 
+#[path = "support/latencies.rs"]
+mod latencies;
+use latencies::Latencies;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -311,11 +315,7 @@ fn load(rt: &tokio::runtime::Runtime, clients: usize, seconds: usize, cameras: u
         }
         let elapsed = started.elapsed().as_secs_f64();
         let stats1 = service.engine().stats().await.expect("stats");
-        lat.sort_unstable();
-        let pct = |p: f64| {
-            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-                .map_or(0.0, |&us| us as f64 / 1000.0)
-        };
+        let latencies = Latencies::of(lat.iter().map(|&us| u64::from(us) * 1000));
         println!(
             "load: {clients} clients, {cameras} cameras, {seconds} s, journal with fsync (synchronous=FULL) in target/"
         );
@@ -328,12 +328,8 @@ fn load(rt: &tokio::runtime::Runtime, clients: usize, seconds: usize, cameras: u
             stats1.mirror.requests - stats0.mirror.requests,
         );
         println!(
-            "  REST latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            pct(0.999),
-            pct(1.0)
+            "  REST latency: {}",
+            latencies.line(&[0.5, 0.9, 0.99, 0.999, 1.0])
         );
         service.shutdown().await.expect("shutdown");
         for s in sites {

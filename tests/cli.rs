@@ -237,3 +237,34 @@ fn the_example_engine_config_is_valid_and_logs_as_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("DUALREC_LOG_FORMAT"));
 }
+
+#[test]
+fn reports_latest_points_at_the_newest_run_in_reports() {
+    let cwd = tempfile::tempdir().unwrap();
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/primary-down-mid-session.toml");
+    let run = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_dualrec"))
+            .args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out])
+            .current_dir(cwd.path())
+            .output()
+            .expect("dualrec runs");
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    };
+    let latest = cwd.path().join("reports/latest");
+    run("reports/first");
+    assert_eq!(std::fs::read_link(&latest).unwrap(), Path::new("first"));
+    run("reports/second");
+    assert_eq!(
+        std::fs::read_link(&latest).unwrap(),
+        Path::new("second"),
+        "relative, replaced"
+    );
+    assert!(latest.join("report.json").is_file(), "the link resolves");
+    run("elsewhere");
+    assert_eq!(
+        std::fs::read_link(&latest).unwrap(),
+        Path::new("second"),
+        "a run outside reports/ leaves the link alone"
+    );
+}

@@ -129,14 +129,21 @@ pub fn run(args: AcceptArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let written_to = opts.out_dir.clone();
     let outcome = runtime.block_on(harness::accept::run(opts));
     match outcome {
-        Ok(o) => Ok(match o.status {
-            Status::Passed | Status::DryRun => Outcome::Passed,
-            Status::Failed | Status::Interrupted => Outcome::GuaranteeFailed,
-            Status::Refused(why) => {
-                eprintln!("acceptance refused: {why}");
-                Outcome::Refused
+        Ok(o) => Ok({
+            // A refused or dry run may have written nothing.
+            if written_to.is_dir() {
+                super::mark_latest(&written_to);
+            }
+            match o.status {
+                Status::Passed | Status::DryRun => Outcome::Passed,
+                Status::Failed | Status::Interrupted => Outcome::GuaranteeFailed,
+                Status::Refused(why) => {
+                    eprintln!("acceptance refused: {why}");
+                    Outcome::Refused
+                }
             }
         }),
         Err(AcceptError::Invalid(e)) => invalid(e),

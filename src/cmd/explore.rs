@@ -136,6 +136,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         .out
         .unwrap_or_else(|| super::default_out_dir("explore"));
     let written = write(&dir, &base, &base_sha256, &cfg, &result)?;
+    super::mark_latest(&dir);
     print_summary(&result, &cfg, &written, &dir);
     Ok(if result.findings.is_empty() {
         Outcome::Passed

@@ -98,6 +98,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .out
         .unwrap_or_else(|| super::default_out_dir(&scenario.name));
     harness::output::write_run(&dir, &output)?;
+    super::mark_latest(&dir);
     if let Some(path) = &args.trace {
         harness::output::write_trace(path, &output).context("writing the trace")?;
     }

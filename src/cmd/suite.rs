@@ -198,6 +198,7 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         })
         .collect();
     harness::output::write_suite_junit(&out, &runs)?;
+    super::mark_latest(&out);
     if !text {
         print!("{}", harness::report::merge::suite_json(&suite));
     } else {

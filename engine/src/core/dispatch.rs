@@ -269,25 +269,7 @@ impl Mirror {
             self.sites[site].probe_refused[recorder] = true;
             return;
         };
-        let mut pairs = Vec::new();
-        let mut devices = Vec::new();
-        for &c in &self.recorder_cameras[site][recorder] {
-            let Some((_, desired)) = self.cameras[c].intent else {
-                continue;
-            };
-            let p = c * self.nsites + site;
-            let pair = &self.pairs[p];
-            // Confirmed-stopped pairs that should be stopped need no probe,
-            // unless a request of unknown fate might still execute there.
-            let settled = !desired && pair.observed == Observed::Stopped && now >= pair.watch_until;
-            if pair.inflight.is_some() || settled {
-                continue;
-            }
-            if let Some(slot) = &pair.slot {
-                devices.push(slot.device.clone());
-                pairs.push(p);
-            }
-        }
+        let (pairs, devices) = self.probe_targets(now, site, recorder);
         if devices.is_empty() && !self.sites[site].probed_closely() {
             return;
         }

@@ -81,6 +81,9 @@ pub struct Mirror {
     pub(super) device_index: Vec<HashMap<DeviceId, usize>>,
     /// Cameras placed on each recorder: `recorder_cameras[site][recorder]`.
     pub(super) recorder_cameras: Vec<Vec<Vec<usize>>>,
+    /// The cameras of each recorder a probe may have to ask about
+    /// (`probe_sets[site][recorder]`, see `probe_set.rs`).
+    pub(super) probe_sets: Vec<Vec<Vec<usize>>>,
     pub(super) sites: Vec<SiteState>,
     pub(super) inflight: HashMap<RequestId, InFlight>,
     /// Probes that timed out, kept for the late-request horizon: an answer
@@ -144,8 +147,13 @@ impl Mirror {
             .iter()
             .map(|s| SiteState::new(s.recorders.max(1)))
             .collect();
+        let probe_sets = recorder_cameras
+            .iter()
+            .map(|recs| vec![Default::default(); recs.len()])
+            .collect();
         Mirror {
             policy: cfg.policy,
+            probe_sets,
             site_specs: cfg.sites,
             cameras,
             camera_index,
@@ -389,6 +397,8 @@ impl Mirror {
     }
 
     pub(super) fn mark_dirty(&mut self, p: usize) {
+        // Whatever made the pair dirty may have unsettled it.
+        self.relist_probe(p);
         if !self.pairs[p].dirty {
             self.pairs[p].dirty = true;
             self.dirty.push(p);

@@ -15,11 +15,13 @@
 mod backoff;
 mod credentials;
 mod device_errors;
+mod device_id;
 mod dispatch;
 mod handover;
 mod mirror;
 mod overdue;
 mod pair;
+mod probe_set;
 mod replies;
 mod sabotage;
 mod site;

@@ -230,5 +230,6 @@ impl Mirror {
         }
         pair.forget_observation();
         pair.watch_until = pair.watch_until.max(sent_at + LATE_REQUEST_HORIZON);
+        self.relist_probe(p);
     }
 }

@@ -71,6 +71,8 @@ pub(crate) struct Pair {
     /// Answers in a row with a non-zero `ResultCode` for this device (see
     /// `device_errors.rs`).
     pub device_rejections: u32,
+    /// In its recorder's probe set (see `probe_set.rs`).
+    pub probe_listed: bool,
 }
 
 impl Pair {
@@ -94,6 +96,7 @@ impl Pair {
             supersedes: 0,
             start_in_doubt: false,
             device_rejections: 0,
+            probe_listed: false,
         }
     }
 

@@ -229,6 +229,8 @@ impl Mirror {
     /// A pair's operation failed. `delay` is shared by the pairs of one
     /// request: drawn for the first, reused for the rest.
     pub(super) fn on_op_failure(&mut self, now: Nanos, p: usize, delay: &mut Option<Nanos>) {
+        // The request may have executed: the pair is watched again.
+        self.relist_probe(p);
         if matches!(self.pairs[p].inflight, Some((_, RecorderOp::Start)))
             && self.retry_handover_at_once(now, p)
         {

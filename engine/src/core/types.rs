@@ -53,66 +53,7 @@ string_id!(
     /// A logical camera, the thing the user clicks on (e.g. `cam-001`, `lobby`).
     CameraId
 );
-/// A device GUID on one recorder (XProtect's `deviceId`).
-///
-/// GUIDs are kept the way .NET writes them — lower-case, without braces —
-/// whatever case and braces a config, a reply or a journal used, so that
-/// every comparison in the engine is case-insensitive and brace-blind.
-/// Anything that is not a GUID (test fixtures use names) is kept as given.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct DeviceId(Arc<str>);
-
-impl DeviceId {
-    pub fn new(s: impl AsRef<str>) -> Self {
-        let s = s.as_ref();
-        match canonical_guid(s) {
-            Some(g) => DeviceId(Arc::from(g)),
-            None => DeviceId(Arc::from(s)),
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// `s` as a canonical GUID (lower-case `8-4-4-4-12`, no braces, no
-/// surrounding blanks), if it is a GUID in any case, braced or not.
-pub fn canonical_guid(s: &str) -> Option<String> {
-    let t = s.trim();
-    let t = match (t.strip_prefix('{'), t.ends_with('}')) {
-        (Some(inner), true) => &inner[..inner.len() - 1],
-        _ => t,
-    };
-    let groups: Vec<&str> = t.split('-').collect();
-    let shape_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
-    shape_ok.then(|| t.to_ascii_lowercase())
-}
-
-impl<'de> Deserialize<'de> for DeviceId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(DeviceId::new(s))
-    }
-}
-impl fmt::Debug for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
-    }
-}
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl From<&str> for DeviceId {
-    fn from(s: &str) -> Self {
-        DeviceId::new(s)
-    }
-}
+pub use super::device_id::{canonical_guid, DeviceId};
 
 /// Index of a site in [`MirrorConfig::sites`].
 pub type SiteId = usize;

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod config;
+mod deadlines;
 mod device;
 #[cfg(test)]
 mod proptests;

@@ -24,6 +24,10 @@ pub struct Recorder {
     ids: Vec<DeviceId>,
     index: HashMap<DeviceId, usize>,
     devs: Vec<Device>,
+    /// Whether each device is manually recording: `devs[d].is_recording()`
+    /// kept in one compact array, because every probe asks it of dozens of
+    /// devices and a device's own state is a cache miss away.
+    recording: Vec<bool>,
     /// Each device's own auto-stop and pre-buffer (the recorder's config is
     /// the default), as real sites set them camera by camera.
     settings: Vec<DeviceSettings>,
@@ -54,12 +58,14 @@ impl Recorder {
             }
         }
         let devs = vec![Device::default(); ids.len()];
+        let recording = vec![false; ids.len()];
         let settings = vec![DeviceSettings::default(); ids.len()];
         Recorder {
             cfg,
             ids,
             index,
             devs,
+            recording,
             settings,
             deadlines: BTreeSet::new(),
             alive: true,
@@ -135,6 +141,7 @@ impl Recorder {
             }
             self.deadlines.pop_first();
             self.devs[d].end(deadline);
+            self.recording[d] = false;
         }
     }
 
@@ -168,6 +175,7 @@ impl Recorder {
             .max(self.booted_at)
             .max(dev.stream_live_since());
         dev.begin(now, footage_start, deadline);
+        self.recording[device] = true;
         if let Some(dl) = deadline {
             self.deadlines.insert((dl, device));
         }
@@ -183,13 +191,19 @@ impl Recorder {
         if let Some(dl) = dev.deadline() {
             self.deadlines.remove(&(dl, device));
         }
+        self.recording[device] = false;
         dev.end(now)
     }
 
     /// Whether the device is manually recording as of the last call (a
     /// deadline that passed since is applied by the next mutating call).
     pub fn is_recording(&self, device: usize) -> bool {
-        self.devs.get(device).is_some_and(Device::is_recording)
+        let recording = self.recording.get(device).copied().unwrap_or(false);
+        debug_assert_eq!(
+            recording,
+            self.devs.get(device).is_some_and(Device::is_recording)
+        );
+        recording
     }
 
     /// Auto-stop deadline of the device's current manual recording.
@@ -218,6 +232,7 @@ impl Recorder {
         for dev in &mut self.devs {
             dev.end(now);
         }
+        self.recording.fill(false);
         self.deadlines.clear();
         self.alive = false;
     }

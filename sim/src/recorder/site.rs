@@ -16,6 +16,7 @@ use engine::core::{
 
 use super::accounts::{Accounts, LoginRefused};
 use super::config::SiteConfig;
+use super::deadlines::DeadlineIndex;
 use super::recorder::Recorder;
 use super::tokens::{TokenError, TokenTable};
 use crate::intervals::{IntervalSet, Nanos, Span};
@@ -70,6 +71,8 @@ pub struct SiteModel {
     accounts: Accounts,
     /// device → (recorder, device index); the first placement wins.
     locate: HashMap<DeviceId, (usize, usize)>,
+    /// Each recorder's next auto-stop, for [`SiteModel::next_deadline`].
+    deadlines: DeadlineIndex,
     alive: bool,
 }
 
@@ -87,6 +90,7 @@ impl SiteModel {
             }
         }
         SiteModel {
+            deadlines: DeadlineIndex::new(&recorders),
             tokens: TokenTable::new(cfg.name.clone()),
             accounts: Accounts::new(
                 &cfg.username,
@@ -168,8 +172,17 @@ impl SiteModel {
         self.recorders.get(i)
     }
 
+    /// A recording server to change directly. The site's deadline index
+    /// cannot see what is done with it, so it is rebuilt on the next call
+    /// (prefer the site's own methods on a hot path).
     pub fn recorder_mut(&mut self, i: usize) -> Option<&mut Recorder> {
+        self.deadlines.mark_stale();
         self.recorders.get_mut(i)
+    }
+
+    /// Brings the deadline index up to date before a change.
+    fn fresh(&mut self) {
+        self.deadlines.rebuild_if_stale(&self.recorders);
     }
 
     /// Gives a device its own auto-stop limit and pre-buffer (from its next
@@ -187,7 +200,10 @@ impl SiteModel {
         self.locate.get(d).copied()
     }
 
+    /// Recorder `recorder`, its due auto-stops applied, if it runs. The
+    /// caller refreshes its deadline entry after using it.
     fn live_recorder(&mut self, now: Nanos, recorder: usize) -> Result<&mut Recorder, CallError> {
+        self.fresh();
         let count = self.recorders.len();
         let rec = self
             .recorders
@@ -197,6 +213,7 @@ impl SiteModel {
                 count,
             })?;
         rec.on_timeout(now);
+        self.deadlines.refresh(recorder, rec);
         if !rec.is_alive() {
             return Err(CallError::RecorderDown(recorder));
         }
@@ -239,6 +256,9 @@ impl SiteModel {
                 }
             }
             f(d, idx, idx.is_some_and(|i| rec.is_recording(i)));
+        }
+        if op != RecorderOp::Probe {
+            self.deadlines.refresh(recorder, &self.recorders[recorder]);
         }
         Ok(())
     }
@@ -338,50 +358,67 @@ impl SiteModel {
     }
 
     /// Earliest pending auto-stop over all recorders.
+    /// O(log recorders): read from the deadline index.
     pub fn next_deadline(&self) -> Option<Nanos> {
-        self.recorders
-            .iter()
-            .filter_map(Recorder::next_deadline)
-            .min()
+        self.deadlines.next(&self.recorders)
     }
 
-    /// Applies every auto-stop due by `now` on every recorder.
+    /// Applies every auto-stop due by `now`, visiting only the recorders
+    /// that have one due.
     pub fn on_timeout(&mut self, now: Nanos) {
-        for r in &mut self.recorders {
-            r.on_timeout(now);
+        self.fresh();
+        while let Some(r) = self.deadlines.first_due(now) {
+            self.recorders[r].on_timeout(now);
+            self.deadlines.refresh(r, &self.recorders[r]);
+        }
+    }
+
+    /// Applies `f` to every recorder, then refreshes the deadline index.
+    fn each_recorder(&mut self, f: impl Fn(&mut Recorder)) {
+        self.fresh();
+        for (r, rec) in self.recorders.iter_mut().enumerate() {
+            f(rec);
+            self.deadlines.refresh(r, rec);
         }
     }
 
     /// The whole site goes down: recorders crash, tokens are invalidated.
     pub fn crash(&mut self, now: Nanos) {
-        for r in &mut self.recorders {
-            r.crash(now);
-        }
+        self.each_recorder(|r| r.crash(now));
         self.tokens.invalidate_all();
         self.alive = false;
     }
 
     /// The site comes back: recorders run again, nothing recording.
     pub fn boot(&mut self, now: Nanos) {
-        for r in &mut self.recorders {
-            r.boot(now);
-        }
+        self.each_recorder(|r| r.boot(now));
         self.alive = true;
     }
 
     /// Recording servers restart with no downtime: manual state and
     /// pre-buffers are lost, tokens stay valid.
     pub fn restart_recorders(&mut self, now: Nanos) {
-        for r in &mut self.recorders {
-            r.restart(now);
-        }
+        self.each_recorder(|r| r.restart(now));
+    }
+
+    /// Every recording server dies (the management server stays up):
+    /// manual recordings end at `now` and are forgotten.
+    pub fn crash_recorders(&mut self, now: Nanos) {
+        self.each_recorder(|r| r.crash(now));
+    }
+
+    /// Every recording server runs again, nothing recording.
+    pub fn boot_recorders(&mut self, now: Nanos) {
+        self.each_recorder(|r| r.boot(now));
     }
 
     /// Camera stream of `device` lost or back; `false` if the device is unknown.
     pub fn set_stream_lost(&mut self, now: Nanos, device: &DeviceId, lost: bool) -> bool {
         match self.locate(device) {
             Some((r, i)) => {
+                self.fresh();
                 self.recorders[r].set_stream_lost(now, i, lost);
+                self.deadlines.refresh(r, &self.recorders[r]);
                 true
             }
             None => false,

@@ -276,13 +276,7 @@ impl Shared {
                 self.service.close().await;
                 self.with_model(|m, now| m.crash(now));
             }
-            SiteFaultKind::Restart => self.with_model(|m, now| {
-                for r in 0..m.recorders().len() {
-                    if let Some(rec) = m.recorder_mut(r) {
-                        rec.crash(now);
-                    }
-                }
-            }),
+            SiteFaultKind::Restart => self.with_model(|m, now| m.crash_recorders(now)),
             SiteFaultKind::StreamLoss { device } => {
                 self.with_model(|m, now| m.set_stream_lost(now, device, true));
             }
@@ -355,13 +349,7 @@ impl Shared {
             SiteFaultKind::Restart
                 if !table.any(|k| matches!(k, SiteFaultKind::Restart | SiteFaultKind::Down)) =>
             {
-                self.with_model(|m, now| {
-                    for r in 0..m.recorders().len() {
-                        if let Some(rec) = m.recorder_mut(r) {
-                            rec.boot(now);
-                        }
-                    }
-                });
+                self.with_model(|m, now| m.boot_recorders(now));
             }
             SiteFaultKind::StreamLoss { device }
                 if !table.any(

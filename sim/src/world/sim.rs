@@ -79,6 +79,9 @@ pub struct World {
     engine: Option<Mirror>,
     incarnation: u64,
     journal: Vec<JournalEntry>,
+    /// The sequence of each camera's latest journal entry (what a lookup
+    /// of the journal's tail would find, without scanning it per click).
+    journal_last: Vec<Option<engine::core::IntentSeq>>,
     /// Clicks made while the engine is down: the client retries them when
     /// it is back.
     pending_clicks: Vec<(usize, bool)>,
@@ -122,8 +125,10 @@ impl World {
             .map(|(s, setup)| {
                 let recorders = setup.recorders.max(1);
                 let mut devices = vec![Vec::new(); recorders];
-                for c in 0..cfg.cameras.len() {
-                    devices[c % recorders].push(device_id(s, c));
+                // The engine's own ids (one allocation per device, shared):
+                // the site compares them by pointer before anything else.
+                for (c, camera) in mirror_cfg.cameras.iter().enumerate() {
+                    devices[c % recorders].push(camera.placements[s].device.clone());
                 }
                 let mut model = SiteModel::new(setup.model.clone(), devices, 0);
                 for c in 0..cfg.cameras.len() {
@@ -193,6 +198,7 @@ impl World {
             links,
             incarnation: 1,
             journal: Vec::new(),
+            journal_last: vec![None; cfg.cameras.len()],
             pending_clicks: Vec::new(),
             retired_stats: Vec::new(),
             clicks: Vec::new(),
@@ -315,13 +321,8 @@ impl World {
         let id = &self.cfg.cameras[camera];
         // The journal write precedes the acknowledgement, as in the service.
         if let Ok(seq) = mirror.set_intent(self.now, id, recording) {
-            let last = self
-                .journal
-                .iter()
-                .rev()
-                .find(|e| &e.camera == id)
-                .map(|e| e.seq);
-            if last != Some(seq) {
+            if self.journal_last[camera] != Some(seq) {
+                self.journal_last[camera] = Some(seq);
                 self.journal.push(JournalEntry {
                     camera: id.clone(),
                     seq,
@@ -606,20 +607,12 @@ impl World {
             (FaultKind::LostReplies { .. }, false) => link.remove_lost_replies(i),
             (FaultKind::Restart, true) => {
                 link.restarting += 1;
-                for r in 0..model.recorders().len() {
-                    if let Some(rec) = model.recorder_mut(r) {
-                        rec.crash(now);
-                    }
-                }
+                model.crash_recorders(now);
             }
             (FaultKind::Restart, false) => {
                 link.restarting -= 1;
                 if link.restarting == 0 && link.down == 0 {
-                    for r in 0..model.recorders().len() {
-                        if let Some(rec) = model.recorder_mut(r) {
-                            rec.boot(now);
-                        }
-                    }
+                    model.boot_recorders(now);
                 }
             }
             (FaultKind::StreamLoss { camera }, lost) => {
@@ -700,6 +693,7 @@ impl World {
         let id = self.cfg.cameras[camera].clone();
         self.journal_seq += 1;
         let seq = self.journal_seq;
+        self.journal_last[camera] = Some(engine::core::IntentSeq(seq));
         self.journal.push(JournalEntry {
             camera: id.clone(),
             seq: engine::core::IntentSeq(seq),

@@ -4,6 +4,10 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use engine::core::*;
 
+#[path = "support/ideal_site.rs"]
+mod ideal_site;
+use ideal_site::answer_all;
+
 fn config(cameras: usize) -> MirrorConfig {
     let sites = ["primary", "secondary"];
     MirrorConfig {
@@ -30,41 +34,6 @@ fn config(cameras: usize) -> MirrorConfig {
             })
             .collect(),
         policy: Policy::default(),
-    }
-}
-
-/// Answers every pending command as an ideal, instant site would.
-fn answer_all(m: &mut Mirror, now: Nanos) {
-    while let Some(cmd) = m.poll_command() {
-        let reply = match &cmd {
-            Command::Login { .. } => Reply::LoggedIn {
-                token: "t".into(),
-                ttl: 4 * 3600 * SECS,
-            },
-            Command::Send {
-                op: RecorderOp::Probe,
-                devices,
-                ..
-            } => Reply::States(
-                devices
-                    .iter()
-                    .map(|d| DeviceState {
-                        device: d.clone(),
-                        recording: true,
-                    })
-                    .collect(),
-            ),
-            Command::Send { devices, .. } => Reply::Results(
-                devices
-                    .iter()
-                    .map(|d| DeviceResult {
-                        device: d.clone(),
-                        ok: true,
-                    })
-                    .collect(),
-            ),
-        };
-        m.on_reply(now, cmd.req(), Ok(reply));
     }
 }
 

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::config::{CameraSettings, EngineConfig, SecretSource, SiteSettings};
+use engine::config::{CameraSettings, EngineConfig, SiteSettings};
 use engine::core::{
     CameraId, CameraSpec, DeviceId, Mirror, MirrorConfig, Placement, Policy, SiteSpec,
 };
@@ -31,48 +31,9 @@ use engine::service::{Service, ServiceOptions};
 use sim::recorder::SiteConfig;
 use sim::server::{MockSite, MockSiteConfig};
 
-const WRITE_KEY: &str = "bench-write-key-0123456789";
-
-struct Secrets;
-
-impl SecretSource for Secrets {
-    fn env(&self, name: &str) -> Option<String> {
-        match name {
-            "BENCH_KEY" => Some(WRITE_KEY.into()),
-            "BENCH_PW" => Some("pw".into()),
-            _ => None,
-        }
-    }
-    fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
-    }
-}
-
-fn device(site: usize, i: usize) -> String {
-    format!("{:08x}-0000-4000-8000-{:012x}", 0xb0 + site, i)
-}
-
-fn config_text(urls: [&str; 2], cameras: usize, data_dir: &std::path::Path) -> String {
-    let mut t = format!(
-        "[engine]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nseed = 1\n\n\
-         [[api_key]]\nname = \"bench\"\nkey_env = \"BENCH_KEY\"\nrole = \"write\"\n",
-        data_dir.display()
-    );
-    for (name, url) in ["primary", "secondary"].into_iter().zip(urls) {
-        t.push_str(&format!(
-            "\n[[site]]\nname = \"{name}\"\nmanagement_url = \"{url}\"\nrecorder_url = \"{url}\"\n\
-             username = \"dualrec\"\npassword_env = \"BENCH_PW\"\n"
-        ));
-    }
-    for i in 1..=cameras {
-        t.push_str(&format!(
-            "\n[[camera]]\nname = \"cam-{i:06}\"\ndevices = {{ primary = \"{}\", secondary = \"{}\" }}\n",
-            device(0, i),
-            device(1, i)
-        ));
-    }
-    t
-}
+#[path = "support/bench_service.rs"]
+mod bench_service;
+use bench_service::{config_text, device, Secrets, WRITE_KEY};
 
 fn parse(text: &str) -> EngineConfig {
     EngineConfig::parse("bench.toml", text, std::path::Path::new("."), &Secrets)

@@ -328,6 +328,37 @@ fn report_html_is_self_contained_and_verdict_first() {
 }
 
 #[test]
+fn report_html_escapes_every_value_from_the_report() {
+    let mut r = report();
+    r.scenario.description = "<script>alert('x')</script> & \"quoted\"".into();
+    r.scenario.tags = vec!["<b>tag</b>".into()];
+    r.sites[0] = "site\"><img src=x onerror=alert(1)>".into();
+    for v in &mut r.verdicts {
+        v.passed = false;
+    }
+    r.passed = false;
+    let html = report_html(&r);
+    assert!(!html.contains("<script>alert"), "description not escaped");
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;quoted&quot;"));
+    assert!(html.contains("&lt;b&gt;tag&lt;/b&gt;"));
+    assert!(!html.contains("<img"), "site name not escaped");
+    // The only script is the page's own error probe.
+    assert_eq!(html.matches("<script>").count(), 1);
+    // A failing scenario in a suite: its name lands in an href and in the
+    // replay block, both escaped.
+    r.scenario.name = "a\"b<c".into();
+    let suite = SuiteReport::from_reports(vec![r, other_report()], None).unwrap();
+    let page = suite_html(&suite);
+    assert!(page.contains("<h3>Failed guarantees</h3>"));
+    assert!(
+        page.contains("href=\"a&quot;b&lt;c/report.html\""),
+        "{page}"
+    );
+    assert!(page.contains("<details open>"));
+    assert_eq!(page.matches("<script>").count(), 1);
+}
+
+#[test]
 fn report_junit_times_properties_and_flaky_retries() {
     let passed = report();
     let mut failed = passed.clone();

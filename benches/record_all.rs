@@ -2,12 +2,17 @@
 //! batch endpoint (`POST /v1/recording/batch`, batches of at most
 //! `MAX_BATCH_INTENTS`), until every camera records on both mock sites.
 //!
-//! `cargo bench --bench record_all [-- --cameras N]`
+//! `cargo bench --bench record_all [-- --cameras N] [--recorders R]`
 //!
 //! Two in-process mock XProtect sites (real SOAP over HTTP on loopback),
-//! the service in-process with its journal on disk (`target/`), one client.
-//! Reports each batch's REST latency, the time until both sites record every
-//! camera (read from the mock sites' own state), and the process's RSS.
+//! each serving `R` recording servers (default 400, 250 cameras each, as a
+//! large installation places them; `--recorders 1` puts every camera on one
+//! recorder), the service in-process with its journal on disk (`target/`),
+//! one client. The config places each camera on its recorder
+//! (`{ device = …, recorder = N }`, the sites' `recorder_urls`), so the
+//! engine sends one request per recorder per batch. Reports each batch's
+//! REST latency, the time until both sites record every camera (read from
+//! the mock sites' own state), and the process's RSS.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,7 +25,7 @@ use sim::server::{MockSite, MockSiteConfig};
 
 #[path = "support/bench_service.rs"]
 mod bench_service;
-use bench_service::{config_text, device, Secrets, WRITE_KEY};
+use bench_service::{config_text_on, device, recorder_of, Secrets, WRITE_KEY};
 
 /// Resident set size of this process, in bytes.
 fn rss() -> u64 {
@@ -41,21 +46,29 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// How many devices of the site's single recorder record now.
-fn recording(site: &MockSite, cameras: usize) -> usize {
+/// How many devices of the site's recorders record now.
+fn recording(site: &MockSite, recorders: usize) -> usize {
     site.with_model(|m, _| {
-        m.recorder(0)
-            .map_or(0, |r| (0..cameras).filter(|&i| r.is_recording(i)).count())
+        (0..recorders)
+            .filter_map(|r| m.recorder(r))
+            .map(|r| {
+                (0..r.devices().len())
+                    .filter(|&i| r.is_recording(i))
+                    .count()
+            })
+            .sum()
     })
 }
 
-async fn record_all(cameras: usize) {
+async fn record_all(cameras: usize, recorders: usize) {
+    let recorders = recorders.clamp(1, cameras.max(1));
     let mut sites = Vec::new();
     for (s, name) in ["primary", "secondary"].into_iter().enumerate() {
-        let cfg = MockSiteConfig::new(
-            SiteConfig::new(name, "dualrec", "pw"),
-            vec![(1..=cameras).map(|i| DeviceId::new(device(s, i))).collect()],
-        );
+        let mut devices = vec![Vec::new(); recorders];
+        for i in 1..=cameras {
+            devices[recorder_of(i, recorders)].push(DeviceId::new(device(s, i)));
+        }
+        let cfg = MockSiteConfig::new(SiteConfig::new(name, "dualrec", "pw"), devices);
         sites.push(
             MockSite::start(cfg, "127.0.0.1:0".parse().unwrap(), None)
                 .await
@@ -67,9 +80,10 @@ async fn record_all(cameras: usize) {
         .join("bench-service")
         .join("record-all");
     let _ = std::fs::remove_dir_all(&dir);
-    let text = config_text(
+    let text = config_text_on(
         [&sites[0].service_url(), &sites[1].service_url()],
         cameras,
+        recorders,
         &dir,
     );
     let cfg = EngineConfig::parse("bench.toml", &text, std::path::Path::new("."), &Secrets)
@@ -110,7 +124,10 @@ async fn record_all(cameras: usize) {
     let acknowledged = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(300);
     let done = loop {
-        let counts = [recording(&sites[0], cameras), recording(&sites[1], cameras)];
+        let counts = [
+            recording(&sites[0], recorders),
+            recording(&sites[1], recorders),
+        ];
         if counts == [cameras, cameras] {
             break Some(started.elapsed());
         }
@@ -122,7 +139,7 @@ async fn record_all(cameras: usize) {
     };
     batch_ms.sort_by(f64::total_cmp);
     println!(
-        "record-all of {cameras} cameras via {} batches of at most {MAX_BATCH_INTENTS}, two mock sites (one recorder each), journal fsynced in target/",
+        "record-all of {cameras} cameras via {} batches of at most {MAX_BATCH_INTENTS}, two mock sites with {recorders} recorder(s) each, journal fsynced in target/",
         batch_ms.len()
     );
     println!(
@@ -155,5 +172,6 @@ fn main() {
         .build()
         .expect("runtime");
     let cameras = if quick { 64 } else { arg("--cameras", 100_000) };
-    rt.block_on(record_all(cameras));
+    let recorders = if quick { 4 } else { arg("--recorders", 400) };
+    rt.block_on(record_all(cameras, recorders));
 }

@@ -5,8 +5,15 @@
 //! recorder carries hundreds), so they must not be hashed or compared as
 //! strings each time: an id carries a 64-bit key of its canonical text,
 //! computed when it is made; hashing writes that key, equality checks the
-//! shared allocation first, then the key, and reads the text only when the
-//! keys match. Order is the text's order, as before.
+//! key first and reads the text only when the keys match. Order is the
+//! text's order.
+//!
+//! A GUID's canonical text (36 bytes) is kept inline, so copying an id into
+//! a request, a reply or a lookup table never touches shared memory: with a
+//! reference-counted text, every probe bumped and dropped the counts of
+//! hundreds of allocations scattered over the heap, a cost that grew with
+//! the installation (the counts stop fitting in cache). Ids that are not
+//! GUIDs (test fixtures use names) share a reference-counted text.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -23,23 +30,43 @@ use serde::{Deserialize, Serialize};
 /// Anything that is not a GUID (test fixtures use names) is kept as given.
 #[derive(Clone)]
 pub struct DeviceId {
-    text: Arc<str>,
-    /// FNV-1a of `text`: what hashing and a first comparison use.
+    text: Text,
+    /// FNV-1a of the text: what hashing and a first comparison use.
     key: u64,
 }
+
+/// The canonical text of an id.
+#[derive(Clone, PartialEq, Eq)]
+enum Text {
+    /// A canonical GUID: lower-case ASCII `8-4-4-4-12`.
+    Guid([u8; GUID_LEN]),
+    /// Anything else, as given.
+    Other(Arc<str>),
+}
+
+const GUID_LEN: usize = 36;
 
 impl DeviceId {
     pub fn new(s: impl AsRef<str>) -> Self {
         let s = s.as_ref();
-        let text: Arc<str> = match canonical_guid(s) {
-            Some(g) => Arc::from(g),
-            None => Arc::from(s),
-        };
-        let key = fnv1a(text.as_bytes());
-        DeviceId { text, key }
+        let text =
+            match canonical_guid(s).and_then(|g| <[u8; GUID_LEN]>::try_from(g.as_bytes()).ok()) {
+                Some(g) => Text::Guid(g),
+                None => Text::Other(Arc::from(s)),
+            };
+        let id = DeviceId { text, key: 0 };
+        DeviceId {
+            key: fnv1a(id.as_str().as_bytes()),
+            ..id
+        }
     }
     pub fn as_str(&self) -> &str {
-        &self.text
+        match &self.text {
+            // ASCII by construction (`canonical_guid` checks every byte), so
+            // the check cannot fail.
+            Text::Guid(g) => std::str::from_utf8(g).unwrap_or_default(),
+            Text::Other(s) => s,
+        }
     }
 }
 
@@ -51,7 +78,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 impl PartialEq for DeviceId {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.text, &other.text) || (self.key == other.key && self.text == other.text)
+        // A GUID and a name never have the same text: `new` keeps every
+        // GUID in the inline form.
+        self.key == other.key && self.text == other.text
     }
 }
 impl Eq for DeviceId {}
@@ -70,13 +99,17 @@ impl PartialOrd for DeviceId {
 }
 impl Ord for DeviceId {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.text.cmp(&other.text)
+        match (&self.text, &other.text) {
+            // Byte order of ASCII is its text order.
+            (Text::Guid(a), Text::Guid(b)) => a.cmp(b),
+            _ => self.as_str().cmp(other.as_str()),
+        }
     }
 }
 
 impl Serialize for DeviceId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -104,12 +137,12 @@ impl<'de> Deserialize<'de> for DeviceId {
 }
 impl fmt::Debug for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.text, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 impl fmt::Display for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 impl From<&str> for DeviceId {

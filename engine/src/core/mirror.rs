@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::pair::{Pair, Slot};
+use super::pair_table::PairTable;
 use super::replies::LATE_REQUEST_HORIZON;
 use super::site::SiteState;
 use super::timers::{Timer, Timers};
@@ -74,8 +75,9 @@ pub struct Mirror {
     pub(super) site_specs: Vec<SiteSpec>,
     pub(super) cameras: Vec<Camera>,
     pub(super) camera_index: HashMap<CameraId, usize>,
-    /// `pairs[camera * nsites + site]`
-    pub(super) pairs: Vec<Pair>,
+    /// `pairs[camera * nsites + site]` (stored recorder by recorder, see
+    /// `pair_table.rs`).
+    pub(super) pairs: PairTable,
     pub(super) nsites: usize,
     /// Device id → camera index, per site.
     pub(super) device_index: Vec<HashMap<DeviceId, usize>>,
@@ -157,7 +159,7 @@ impl Mirror {
             site_specs: cfg.sites,
             cameras,
             camera_index,
-            pairs,
+            pairs: PairTable::new(pairs, nsites),
             nsites,
             device_index,
             recorder_cameras,

@@ -21,10 +21,12 @@ mod handover;
 mod mirror;
 mod overdue;
 mod pair;
+mod pair_table;
 mod probe_set;
 mod replies;
 mod sabotage;
 mod site;
+mod time_queue;
 mod timers;
 pub mod types;
 
@@ -33,6 +35,7 @@ pub use mirror::{Mirror, MirrorStats, UnknownCamera};
 pub use replies::LATE_REQUEST_HORIZON;
 #[doc(hidden)]
 pub use sabotage::Sabotage;
+pub use time_queue::{TimeQueue, BUCKET_NANOS};
 pub use types::*;
 
 #[cfg(test)]

@@ -53,8 +53,10 @@ impl Mirror {
         recorder: RecorderId,
     ) -> (Vec<usize>, Vec<DeviceId>) {
         let nsites = self.nsites;
-        let mut pairs = Vec::new();
-        let mut devices = Vec::new();
+        // Sized once: a probe lists up to a few hundred devices.
+        let listed = self.probe_sets[site][recorder].len();
+        let mut pairs = Vec::with_capacity(listed);
+        let mut devices = Vec::with_capacity(listed);
         let (cameras, all_pairs) = (&self.cameras, &mut self.pairs);
         self.probe_sets[site][recorder].retain(|&c| {
             let p = c * nsites + site;

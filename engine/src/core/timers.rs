@@ -1,13 +1,13 @@
-//! The engine's pending timers: a min-heap with lazy deletion.
+//! The engine's pending timers, with lazy deletion.
 //!
 //! Timers are never cancelled; a timer that fires after the state it was
 //! armed for has moved on is recognised as stale by its handler and dropped.
-//! This keeps arming O(log n) and `next_deadline` O(1), which matters when a
-//! thousand cameras renew, retry and probe through a simulated day.
+//! This keeps arming cheap, which matters when thousands of cameras renew,
+//! retry and probe through a simulated day. They wait in a [`TimeQueue`]
+//! (see `time_queue.rs`), whose pops stay cheap however many renewal
+//! wake-ups wait minutes ahead.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
+use super::time_queue::TimeQueue;
 use super::types::{Nanos, RecorderId, RequestId, SiteId};
 
 /// What a timer is for.
@@ -32,26 +32,24 @@ pub(crate) enum Timer {
 
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Reverse<(Nanos, u64, Timer)>>,
-    armed: u64,
+    queue: TimeQueue<Timer>,
 }
 
 impl Timers {
     pub fn arm(&mut self, at: Nanos, timer: Timer) {
-        // The arming counter breaks ties in arming order, so equal deadlines
-        // fire deterministically.
-        self.armed += 1;
-        self.heap.push(Reverse((at, self.armed, timer)));
+        // The queue breaks ties in arming order, so equal deadlines fire
+        // deterministically.
+        self.queue.push(at, timer);
     }
 
     pub fn next_deadline(&self) -> Option<Nanos> {
-        self.heap.peek().map(|Reverse((at, _, _))| *at)
+        self.queue.peek_time()
     }
 
     /// Removes and returns the earliest timer due at or before `now`.
     pub fn pop_due(&mut self, now: Nanos) -> Option<Timer> {
-        match self.heap.peek() {
-            Some(Reverse((at, _, _))) if *at <= now => self.heap.pop().map(|Reverse((_, _, t))| t),
+        match self.queue.peek_time() {
+            Some(at) if at <= now => self.queue.pop().map(|(_, t)| t),
             _ => None,
         }
     }

@@ -242,9 +242,13 @@ impl SiteModel {
         }
         self.tokens.check(now, token)?;
         let rec = self.live_recorder(now, recorder)?;
+        // Requests list devices in the recorder's own order (the engine's
+        // camera order), so each one is looked for just past the previous.
+        let mut next = 0;
         for d in devices {
-            let idx = rec.device_index(d);
+            let idx = rec.device_index_near(d, next);
             if let Some(i) = idx {
+                next = i + 1;
                 match op {
                     RecorderOp::Start => {
                         rec.start(now, i);
@@ -300,8 +304,10 @@ impl SiteModel {
         token: &str,
         devices: &[DeviceId],
     ) -> Reply {
-        let mut results = Vec::new();
-        let mut states = Vec::new();
+        let (mut results, mut states) = match op {
+            RecorderOp::Probe => (Vec::new(), Vec::with_capacity(devices.len())),
+            RecorderOp::Start | RecorderOp::Stop => (Vec::with_capacity(devices.len()), Vec::new()),
+        };
         let res = self.apply(
             now,
             recorder,

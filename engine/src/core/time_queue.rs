@@ -1,0 +1,205 @@
+//! [`TimeQueue`]: an earliest-first queue of timed items whose ties pop in
+//! insertion order, built so its cost does not grow with the installation.
+//!
+//! The engine's timers and the simulated world's events used one binary
+//! heap each. With ten thousand cameras the engine's heap holds tens of
+//! thousands of timers (renewal wake-ups minutes ahead, lazily deleted); each
+//! pop sifted through some fifteen levels scattered over a megabyte, so the
+//! heap alone cost a tenth of a simulated day, and more per step the larger
+//! the installation.
+//!
+//! Here items go to a bucket per [`BUCKET_NANOS`] of due time (a `BTreeMap`
+//! of small heaps). A pop only touches the earliest bucket, which holds the
+//! items due in the next second or so and stays in cache; a push lands in
+//! its own bucket. The order is exactly the single heap's: by due time, then
+//! by insertion sequence — the earliest bucket holds the earliest items, and
+//! within a bucket its heap orders by (time, sequence). Runs stay
+//! byte-identical to the heap they replace.
+//!
+//! It must not depend on anything but the (time, sequence) order: no clock,
+//! no look at the items.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use super::types::Nanos;
+
+/// Width of a bucket: about a second (2^30 ns), the spacing of the probes
+/// and retries that make most of the traffic; renewal wake-ups minutes ahead
+/// wait in their own buckets without weighing on the pops of this second.
+pub const BUCKET_NANOS: Nanos = 1 << BUCKET_SHIFT;
+const BUCKET_SHIFT: u32 = 30;
+
+struct Entry<T> {
+    at: Nanos,
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, the earliest must come first.
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// Items ordered by (due time, insertion sequence), earliest first.
+pub struct TimeQueue<T> {
+    /// Bucket number (`at / BUCKET_NANOS`) → its items. Never holds an
+    /// empty bucket, so the first one holds the earliest item.
+    buckets: BTreeMap<u64, BinaryHeap<Entry<T>>>,
+    /// Emptied buckets' heaps, reused so a steady run does not allocate.
+    spare: Vec<BinaryHeap<Entry<T>>>,
+    seq: u64,
+    len: usize,
+}
+
+impl<T> Default for TimeQueue<T> {
+    fn default() -> Self {
+        TimeQueue {
+            buckets: BTreeMap::new(),
+            spare: Vec::new(),
+            seq: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for TimeQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimeQueue")
+            .field("len", &self.len)
+            .field("buckets", &self.buckets.len())
+            .field("next", &self.peek_time())
+            .finish()
+    }
+}
+
+impl<T> TimeQueue<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `item`, due at `at`; among items due at the same time it comes
+    /// after those pushed before it.
+    pub fn push(&mut self, at: Nanos, item: T) {
+        self.seq += 1;
+        self.len += 1;
+        let spare = &mut self.spare;
+        self.buckets
+            .entry(at >> BUCKET_SHIFT)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+            .push(Entry {
+                at,
+                seq: self.seq,
+                item,
+            });
+    }
+
+    /// When the earliest item is due.
+    pub fn peek_time(&self) -> Option<Nanos> {
+        let (_, first) = self.buckets.first_key_value()?;
+        first.peek().map(|e| e.at)
+    }
+
+    /// Removes the earliest item (the first pushed among equally early ones).
+    pub fn pop(&mut self) -> Option<(Nanos, T)> {
+        let mut first = self.buckets.first_entry()?;
+        let entry = first.get_mut().pop();
+        if first.get().is_empty() {
+            self.spare.push(first.remove());
+        }
+        let entry = entry?;
+        self.len -= 1;
+        Some((entry.at, entry.item))
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::cmp::Reverse;
+
+    #[test]
+    fn earliest_first_ties_in_insertion_order() {
+        let mut q = TimeQueue::new();
+        q.push(5 * BUCKET_NANOS, "c");
+        q.push(1, "a");
+        q.push(5 * BUCKET_NANOS, "d");
+        q.push(1, "b");
+        q.push(BUCKET_NANOS - 1, "e");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (1, "a"),
+                (1, "b"),
+                (BUCKET_NANOS - 1, "e"),
+                (5 * BUCKET_NANOS, "c"),
+                (5 * BUCKET_NANOS, "d")
+            ]
+        );
+        assert!(q.is_empty());
+        assert_eq!(q.peek_time(), None);
+    }
+
+    /// Interleaved pushes and pops, with times clustered (ties) and spread
+    /// over many buckets, pop exactly as one binary heap ordered by (time,
+    /// sequence) does.
+    #[test]
+    fn pops_in_the_order_of_a_single_heap() {
+        for seed in 0..20 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut q = TimeQueue::new();
+            let mut heap = BinaryHeap::new();
+            let mut seq = 0u64;
+            let mut now: Nanos = 0;
+            for _ in 0..5_000 {
+                if rng.random_bool(0.55) {
+                    let ahead = match rng.random_range(0..4) {
+                        0 => 0,
+                        1 => rng.random_range(0..10),
+                        2 => rng.random_range(0..3 * BUCKET_NANOS),
+                        _ => rng.random_range(0..600 * BUCKET_NANOS),
+                    };
+                    seq += 1;
+                    q.push(now + ahead, seq);
+                    heap.push(Reverse((now + ahead, seq)));
+                } else {
+                    let want = heap.pop().map(|Reverse(x)| x);
+                    assert_eq!(q.pop(), want, "seed {seed}");
+                    if let Some((at, _)) = want {
+                        now = at;
+                    }
+                }
+                assert_eq!(q.peek_time(), heap.peek().map(|Reverse((at, _))| *at));
+                assert_eq!(q.len(), heap.len());
+            }
+            while let Some(Reverse(x)) = heap.pop() {
+                assert_eq!(q.pop(), Some(x));
+            }
+            assert_eq!(q.pop(), None);
+        }
+    }
+}

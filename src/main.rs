@@ -4,6 +4,8 @@
 //! Exit codes: 0 every guarantee held, 1 a guarantee failed, 2 invalid input
 //! or usage, 3 an internal or I/O error, 4 `dualrec accept` refused to run.
 
+#[macro_use]
+mod term;
 mod cmd;
 mod logging;
 

@@ -268,3 +268,51 @@ fn reports_latest_points_at_the_newest_run_in_reports() {
         "a run outside reports/ leaves the link alone"
     );
 }
+
+/// Runs `dualrec args` with a stdout nobody reads: the read end of its pipe
+/// is closed before the command writes anything (as `| head -0` would).
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dualrec"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dualrec runs");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("dualrec ends")
+}
+
+#[test]
+fn a_closed_stdout_ends_output_not_the_command() {
+    // `dualrec suite scenarios --list | head -3`: no panic, exit 0.
+    let out = with_closed_stdout(&["suite", "scenarios", "--list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "",
+        "a broken pipe is not worth a message"
+    );
+    // A run whose summary nobody reads still writes its reports and exits
+    // with its verdict.
+    let dir = tempfile::tempdir().unwrap();
+    let out = with_closed_stdout(&[
+        "run",
+        "scenarios/primary-down-mid-session.toml",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(dir.path().join("report.html").is_file());
+}

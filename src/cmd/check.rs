@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 use harness::check;
 
-use super::report::{Format, Style};
+use super::report::Format;
 use crate::Outcome;
 
 #[derive(Debug, Args)]
@@ -70,12 +70,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         differences = check::differences(&checked, &report);
     }
     if args.format == Format::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&checked).expect("checker output serializes")
         );
     } else {
-        print!("{}", Style::detect().paint(&text_summary(&checked)));
+        out!("{}", crate::term::paint(&text_summary(&checked)));
     }
     for d in &differences {
         eprintln!("DIFFERS {d}");

@@ -179,7 +179,7 @@ fn check(cfg: &EngineConfig, inventories: &[SiteInventory]) -> Outcome {
     let drift = check_config(cfg, &refs);
     for (s, inv) in inventories.iter().enumerate() {
         for p in &inv.problems {
-            println!("{}: {p}", cfg.sites[s].spec.name);
+            outln!("{}: {p}", cfg.sites[s].spec.name);
         }
         let configured: std::collections::HashSet<_> = cfg
             .cameras
@@ -201,7 +201,7 @@ fn check(cfg: &EngineConfig, inventories: &[SiteInventory]) -> Outcome {
         }
     }
     for d in &drift {
-        println!("{d}");
+        outln!("{d}");
     }
     let problems: usize = inventories.iter().map(|i| i.problems.len()).sum();
     eprintln!(

@@ -109,7 +109,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
             s.index - 1
         ),
     };
-    println!(
+    outln!(
         "exploring {part}{} worlds from `{}` (seed {}, {} threads, intensity {}); rule: {}; checking {}",
         cfg.runs,
         base.name,
@@ -201,7 +201,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path) {
-    println!(
+    outln!(
         "tried {} worlds in {:.1} s: {:.0} worlds/s on {} thread(s) ({:.2} M steps/s); {} violating worlds, {} distinct violations",
         r.worlds_tried,
         r.explore_seconds,
@@ -213,7 +213,7 @@ fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path)
     );
     for (f, path) in r.findings.iter().zip(written) {
         let m = &f.minimal;
-        println!(
+        outln!(
             "  {}: {} worlds, first world {} (seed {}); shrunk in {} runs to {} camera(s), {} session(s), {} click(s), {} fault(s), {}",
             f.key,
             f.count,
@@ -226,12 +226,12 @@ fn print_summary(r: &Exploration, cfg: &Config, written: &[PathBuf], dir: &Path)
             m.faults.len(),
             scenario::format_duration(m.duration),
         );
-        println!("    reproduce: dualrec run {}", path.display());
+        outln!("    reproduce: dualrec run {}", path.display());
     }
     if r.findings.is_empty() {
-        println!("output in {}", dir.display());
+        outln!("output in {}", dir.display());
     } else {
-        println!(
+        outln!(
             "shrinking took {:.1} s; output in {}",
             r.shrink_seconds,
             dir.display()

@@ -18,7 +18,7 @@ use harness::explore::summary::{self, Rename, Summary};
 use harness::report::Report;
 use harness::scenario;
 
-use super::report::{load, Format, Loaded, Style};
+use super::report::{load, Format, Loaded};
 use crate::Outcome;
 
 pub fn merge(
@@ -75,11 +75,11 @@ pub fn merge(
 
     let s = &merged.summary;
     match format {
-        Format::Json => print!("{json}"),
+        Format::Json => out!("{json}"),
         Format::Text if !quiet => {
-            println!(
+            outln!(
                 "{}",
-                Style::detect().paint(&format!(
+                crate::term::paint(&format!(
                     "{}  merged {} shards of `{}` (seed {}): {} worlds, {} violating, {} distinct violations; output in {}",
                     if s.findings.is_empty() { "PASS" } else { "FAIL" },
                     s.shards.len(),
@@ -92,7 +92,7 @@ pub fn merge(
                 ))
             );
             for f in &s.findings {
-                println!(
+                outln!(
                     "  {}: {} worlds, first world {} (seed {}); reproduce: dualrec run {}",
                     f.key,
                     f.worlds,

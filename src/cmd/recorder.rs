@@ -302,7 +302,7 @@ pub fn run(args: RecorderArgs) -> anyhow::Result<Outcome> {
             .context("mock site did not start")?;
         if print {
             for d in &devices {
-                println!("{d}");
+                outln!("{d}");
             }
         }
         if let Some(id) = &tls {

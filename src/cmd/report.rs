@@ -16,8 +16,8 @@
 //!   written: rendering checks nothing.
 //!
 //! Terminal conventions: colours only when stdout is a terminal and
-//! `NO_COLOR` is unset or empty; progress bars only on a terminal, never
-//! with `--quiet` or `--format json`.
+//! `NO_COLOR` is unset or empty (`crate::term`, through anstream);
+//! progress bars only on a terminal, never with `--quiet` or `--format json`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -179,13 +179,12 @@ fn merge(out: &Path, inputs: &[PathBuf], quiet: bool, format: Format) -> anyhow:
         }
     };
     output::write_suite_tree(out, &suite, Renderings::ALL)?;
-    let style = Style::detect();
     match format {
-        Format::Json => print!("{}", report::merge::suite_json(&suite)),
+        Format::Json => out!("{}", report::merge::suite_json(&suite)),
         Format::Text if !quiet => {
-            println!(
+            outln!(
                 "{}",
-                style.paint(&format!(
+                crate::term::paint(&format!(
                     "{}  merged {} reports: {} scenarios, {} passed, {} failed; suite in {}",
                     if suite.passed { "PASS" } else { "FAIL" },
                     inputs.len(),
@@ -196,7 +195,10 @@ fn merge(out: &Path, inputs: &[PathBuf], quiet: bool, format: Format) -> anyhow:
                 ))
             );
             for r in suite.failures() {
-                println!("{}", style.paint(&format!("  FAILED {}", r.scenario.name)));
+                outln!(
+                    "{}",
+                    crate::term::paint(&format!("  FAILED {}", r.scenario.name))
+                );
             }
         }
         Format::Text => {}
@@ -266,56 +268,8 @@ fn render(
         }
     }
     .with_context(|| format!("rendering {}", file.display()))?;
-    println!("rendered {} into {}", file.display(), dir.display());
+    outln!("rendered {} into {}", file.display(), dir.display());
     Ok(Outcome::Passed)
-}
-
-/// Colours for stdout: on only for a terminal without `NO_COLOR`.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    colour: bool,
-}
-
-impl Style {
-    /// Looks at stdout and `NO_COLOR` (set and non-empty disables colours).
-    pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            colour: std::io::stdout().is_terminal() && !no_color,
-        }
-    }
-
-    /// Colours the verdict words of `text`: `PASS`/`pass` green,
-    /// `FAIL`/`FAILED` red (whole words only); other text is unchanged.
-    pub fn paint(&self, text: &str) -> String {
-        if !self.colour {
-            return text.to_string();
-        }
-        let mut out = String::with_capacity(text.len() + 32);
-        let mut word = String::new();
-        let flush = |word: &mut String, out: &mut String| {
-            let code = match word.as_str() {
-                "PASS" | "pass" => Some("32"),
-                "FAIL" | "FAILED" => Some("1;31"),
-                _ => None,
-            };
-            match code {
-                Some(c) => out.push_str(&format!("\x1b[{c}m{word}\x1b[0m")),
-                None => out.push_str(word),
-            }
-            word.clear();
-        };
-        for ch in text.chars() {
-            if ch.is_whitespace() {
-                flush(&mut word, &mut out);
-                out.push(ch);
-            } else {
-                word.push(ch);
-            }
-        }
-        flush(&mut word, &mut out);
-        out
-    }
 }
 
 /// Whether progress bars may be drawn: stdout is a terminal and the output
@@ -357,20 +311,4 @@ pub fn spinner(message: String, allowed: bool) -> indicatif::ProgressBar {
     bar.set_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Style;
-
-    #[test]
-    fn paint_colours_whole_verdict_words_only() {
-        let on = Style { colour: true };
-        assert_eq!(
-            on.paint("PASS  bypass  x\nFAIL"),
-            "\x1b[32mPASS\x1b[0m  bypass  x\n\x1b[1;31mFAIL\x1b[0m"
-        );
-        let off = Style { colour: false };
-        assert_eq!(off.paint("PASS"), "PASS");
-    }
 }

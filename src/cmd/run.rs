@@ -102,26 +102,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.trace {
         harness::output::write_trace(path, &output).context("writing the trace")?;
     }
-    let style = super::report::Style::detect();
     if args.format == super::report::Format::Json {
-        print!("{}", harness::report::to_json(&output.report));
+        out!("{}", harness::report::to_json(&output.report));
     } else if args.quiet {
-        println!(
+        outln!(
             "{}",
-            style.paint(&harness::report::headline(&output.report))
+            crate::term::paint(&harness::report::headline(&output.report))
         );
     } else {
-        print!(
+        out!(
             "{}",
-            style.paint(&harness::report::summary_text(&output.report))
+            crate::term::paint(&harness::report::summary_text(&output.report))
         );
         // Every metric, guaranteed or not (the end-of-run summary).
-        print!(
+        out!(
             "\nevery metric:\n{}",
             harness::report::every_metric_text(&output.report)
         );
         let t = &output.timing;
-        println!(
+        outln!(
             "simulated {:.0} s in {:.3} s wall ({:.0}x real time, {:.0} steps/s); report in {}",
             t.simulated_seconds,
             t.wall_seconds,

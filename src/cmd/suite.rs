@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::Args;
 use harness::shard::Shard;
 
-use super::report::{progress_allowed, progress_bar, Format, Style};
+use super::report::{progress_allowed, progress_bar, Format};
 use crate::Outcome;
 
 #[derive(Debug, Args)]
@@ -86,7 +86,7 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
     };
     if args.list {
         for (path, s) in &scenarios {
-            println!("{}  {}  [{}]", path.display(), s.name, s.tags.join(", "));
+            outln!("{}  {}  [{}]", path.display(), s.name, s.tags.join(", "));
         }
         return Ok(Outcome::Passed);
     }
@@ -110,7 +110,6 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::InvalidInput);
     }
     let text = args.format == Format::Text;
-    let style = Style::detect();
     let out = args.out.unwrap_or_else(|| super::default_out_dir("suite"));
     let bar = progress_bar(
         scenarios.len() as u64,
@@ -152,6 +151,8 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
             earlier.push(std::mem::replace(&mut output, again).report);
         }
         output.report.scenario_file = Some(path.to_string_lossy().replace('\\', "/"));
+        // Recorded in report.json and suite.json, not only on the terminal.
+        output.report.record_attempts(earlier.len() as u32 + 1);
         if output.report.passed && !earlier.is_empty() {
             flaky.push(format!(
                 "{} (passed on attempt {}, after {} failed)",
@@ -168,7 +169,7 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
             } else {
                 harness::report::summary_text(&output.report) + "\n"
             };
-            bar.suspend(|| print!("{}", style.paint(&shown)));
+            bar.suspend(|| out!("{}", crate::term::paint(&shown)));
         }
         bar.inc(1);
         let failed = !output.report.passed;
@@ -200,12 +201,12 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
     harness::output::write_suite_junit(&out, &runs)?;
     super::mark_latest(&out);
     if !text {
-        print!("{}", harness::report::merge::suite_json(&suite));
+        out!("{}", harness::report::merge::suite_json(&suite));
     } else {
         let t = &suite.totals;
-        println!(
+        outln!(
             "{}",
-            style.paint(&format!(
+            crate::term::paint(&format!(
                 "suite{}: {} scenarios, {} passed, {} failed ({:.2} s of simulation); reports in {}",
                 args.shard.map_or(String::new(), |s| format!(" shard {s}")),
                 t.scenarios,
@@ -216,10 +217,13 @@ pub fn run(args: SuiteArgs) -> anyhow::Result<Outcome> {
             ))
         );
         for r in suite.failures() {
-            println!("{}", style.paint(&format!("  FAILED {}", r.scenario.name)));
+            outln!(
+                "{}",
+                crate::term::paint(&format!("  FAILED {}", r.scenario.name))
+            );
         }
         for f in &flaky {
-            println!("  FLAKY {f}");
+            outln!("{}", crate::term::paint(&format!("  FLAKY {f}")));
         }
     }
     Ok(if suite.passed {

@@ -17,7 +17,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Passed;
     for file in &args.files {
         match harness::scenario::load(file) {
-            Ok(s) => println!(
+            Ok(s) => outln!(
                 "ok    {}  ({}, {} guarantees)",
                 file.display(),
                 s.name,

@@ -47,6 +47,10 @@ pub struct SuiteTotals {
     pub guarantees: u64,
     pub guarantees_failed: u64,
     pub sessions: u64,
+    /// Scenarios that passed only on a retry (counted in `scenarios_passed`
+    /// too); absent in files written before it existed.
+    #[serde(default)]
+    pub flaky: u64,
 }
 
 /// Each time metric over every scenario of the suite.
@@ -243,6 +247,7 @@ fn totals(reports: &[Report]) -> SuiteTotals {
         guarantees: reports.iter().map(|r| r.verdicts.len() as u64).sum(),
         guarantees_failed: reports.iter().map(|r| r.failures().count() as u64).sum(),
         sessions: reports.iter().map(|r| r.sessions.total).sum(),
+        flaky: reports.iter().filter(|r| r.flaky).count() as u64,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;
+pub mod over_time;
 pub mod plots;
 pub mod summary;
 pub mod timeline;
@@ -36,6 +37,7 @@ pub use html::{report_html, suite_html};
 pub use json::to_json;
 pub use junit::{junit_xml, junit_xml_runs, junit_xml_suites, JunitRun};
 pub use merge::{merge, SuiteReport, SuiteTotals, SUITE_SCHEMA};
+pub use over_time::LatencyOverTime;
 pub use summary::{
     every_metric_text, headline, suite_summary_markdown, summary_markdown, summary_text,
 };
@@ -133,10 +135,22 @@ pub struct Report {
     /// The ground truth around each worst session, in the same order.
     #[serde(default)]
     pub timelines: Vec<SessionTimeline>,
+    /// Start and stop latency per site over the run's time, downsampled;
+    /// `None` in files written before it existed (their page says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_over_time: Option<LatencyOverTime>,
     /// The scenario file as the command line named it (`/`-separated), for
     /// the replay command; absent when the report was built without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_file: Option<String>,
+    /// How many runs a real-mode suite with `--retries` needed for this
+    /// scenario (every run before the last failed); absent for one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// Passed on a retry after failing: flaky, never a plain pass. Absent
+    /// (false) otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
 }
 
 impl Report {
@@ -198,6 +212,7 @@ impl Report {
             .iter()
             .filter_map(|s| timeline::build(record, s))
             .collect();
+        let latency_over_time = Some(over_time::build(metrics, meta.duration_ns));
         Report {
             schema: SCHEMA.to_string(),
             scenario: meta,
@@ -213,7 +228,20 @@ impl Report {
             worst_sessions,
             faults,
             timelines,
+            latency_over_time,
             scenario_file: None,
+            attempts: None,
+            flaky: false,
+        }
+    }
+
+    /// Records that this report is of the last of `attempts` runs of the
+    /// scenario, the earlier ones failed: a pass is then flaky. One run
+    /// records nothing.
+    pub fn record_attempts(&mut self, attempts: u32) {
+        if attempts > 1 {
+            self.attempts = Some(attempts);
+            self.flaky = self.passed;
         }
     }
 

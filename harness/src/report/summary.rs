@@ -9,7 +9,7 @@
 //! PASS  primary-down-mid-session  seed 7  42 sessions (3 open-ended)  5/5 guarantees hold
 //!
 //! guarantee               condition  measured  verdict
-//! ----------------------  ---------  --------  --------------------------
+//! ----------------------- ---------- --------- --------------------------
 //! dual_start_latency.p99  < 300ms    212.3ms   pass  87.7ms under the limit
 //! ```
 
@@ -79,31 +79,33 @@ pub fn summary_text(report: &Report) -> String {
         out.push_str("(no guarantees)\n");
         return out;
     }
-    let rows = rows(report);
-    let mut width = HEADER.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 4]| {
-        let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            s.push_str(cell);
-            if i + 1 < cells.len() {
-                s.push_str(&" ".repeat(width[i] - cell.chars().count() + 2));
-            }
-        }
-        s.push('\n');
-        s
-    };
-    out.push_str(&line(HEADER));
-    let rules = width.map(|w| "-".repeat(w));
-    out.push_str(&line([&rules[0], &rules[1], &rules[2], &rules[3]]));
-    for row in &rows {
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3]]));
-    }
+    out.push_str(&terminal_table(&HEADER, rows(report)));
+    out.push('\n');
     out
+}
+
+/// A plain aligned table (comfy-table): the header, a rule of dashes under
+/// it, columns two spaces apart, no borders, no trailing spaces. No colours
+/// and no terminal-width wrapping: the CLI colours it, and the text is the
+/// same wherever it is printed.
+pub fn terminal_table<R: Into<comfy_table::Row>>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> String {
+    use comfy_table::{presets, Table, TableComponent};
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '-')
+        // A drawn space between columns (presets treat ' ' as "not drawn").
+        .set_style(TableComponent::VerticalLines, ' ')
+        .set_header(header.to_vec())
+        .add_rows(rows);
+    let last = header.len().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, u16::from(i < last)));
+    }
+    table.trim_fmt()
 }
 
 /// `summary.md`: headline, guarantee table and the worst sessions, as
@@ -179,7 +181,11 @@ pub fn suite_summary_markdown(suite: &SuiteReport) -> String {
             out,
             "| `{}` | {} | {held}/{} | {} |",
             cell(&r.scenario.name),
-            if r.passed { "pass" } else { "**FAIL**" },
+            match (r.passed, r.flaky) {
+                (true, true) => "pass, **flaky**",
+                (true, false) => "pass",
+                (false, _) => "**FAIL**",
+            },
             r.verdicts.len(),
             r.sessions.total
         );

@@ -284,6 +284,60 @@ fn report_merge_of_shards_equals_the_whole_suite() {
 }
 
 #[test]
+fn report_suite_json_records_a_pass_on_retry_as_flaky() {
+    let mut retried = report();
+    retried.scenario.name = "retried".into();
+    retried.passed = true;
+    retried.record_attempts(3);
+    assert_eq!((retried.attempts, retried.flaky), (Some(3), true));
+    // Still failing after retries: attempts recorded, not flaky.
+    let mut failing = other_report();
+    failing.passed = false;
+    failing.record_attempts(2);
+    assert_eq!((failing.attempts, failing.flaky), (Some(2), false));
+    // One run records nothing, and the JSON stays as it was.
+    let mut once = report();
+    once.record_attempts(1);
+    assert_eq!((once.attempts, once.flaky), (None, false));
+    assert!(!to_json(&once).contains("attempts") && !to_json(&once).contains("\"flaky\""));
+
+    let whole = SuiteReport::from_reports(vec![retried.clone(), failing.clone()], None).unwrap();
+    assert_eq!(whole.totals.flaky, 1);
+    assert_eq!(whole.totals.scenarios_passed, 1);
+    let json: serde_json::Value = serde_json::from_str(&merge::suite_json(&whole)).unwrap();
+    assert_eq!(json["totals"]["flaky"], 1);
+    let by_name = |n: &str| {
+        json["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["scenario"]["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("retried")["flaky"], true);
+    assert_eq!(by_name("retried")["attempts"], 3);
+    assert_eq!(by_name("another-scenario")["attempts"], 2);
+    assert!(by_name("another-scenario").get("flaky").is_none());
+    // Shards keep it through a merge.
+    let merged = merge(vec![
+        SuiteReport::from_reports(vec![retried], Some("1/2".into())).unwrap(),
+        SuiteReport::from_reports(vec![failing], Some("2/2".into())).unwrap(),
+    ])
+    .unwrap();
+    assert_eq!(merge::suite_json(&merged), merge::suite_json(&whole));
+    // An older suite.json without the count still loads (as 0).
+    let mut old = json.clone();
+    old["totals"].as_object_mut().unwrap().remove("flaky");
+    let old: SuiteReport = serde_json::from_value(old).unwrap();
+    assert_eq!(old.totals.flaky, 0);
+    let page = suite_html(&whole);
+    assert!(page.contains("FLAKY"), "the suite page marks it");
+    assert!(page.contains("1 flaky (passed on a retry)"));
+    assert!(suite_summary_markdown(&whole).contains("| `retried` | pass, **flaky** |"));
+}
+
+#[test]
 fn report_merge_rejects_an_edited_aggregate() {
     let mut shard = SuiteReport::from_reports(vec![report()], Some("1/1".into())).unwrap();
     let row = shard
@@ -356,6 +410,106 @@ fn report_html_escapes_every_value_from_the_report() {
     );
     assert!(page.contains("<details open>"));
     assert_eq!(page.matches("<script>").count(), 1);
+}
+
+#[test]
+fn report_latency_over_time_holds_every_sample_at_its_click() {
+    let r = report();
+    let lot = r.latency_over_time.as_ref().expect("built with the report");
+    // 100 s run: 1 s buckets.
+    assert_eq!(lot.bucket_ns, 1_000 * MS);
+    let names: Vec<(&str, &str)> = lot
+        .series
+        .iter()
+        .map(|s| (s.metric.as_str(), s.site.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("start_latency", "primary"),
+            ("start_latency", "secondary"),
+            ("stop_latency", "primary"),
+            ("stop_latency", "secondary"),
+        ]
+    );
+    // Every sample of the statistics is in exactly one bucket, and the
+    // largest bucket maximum is the statistics' max.
+    for s in &lot.series {
+        let row = r
+            .stats
+            .iter()
+            .find(|row| row.metric == s.metric && row.site.as_deref() == Some(s.site.as_str()))
+            .unwrap();
+        let count: u64 = s.points.iter().map(|p| p.count).sum();
+        assert_eq!(count, row.count, "{} {}", s.metric, s.site);
+        assert_eq!(s.points.iter().filter_map(|p| p.max_ns).max(), row.max_ns);
+        assert!(s.points.windows(2).all(|w| w[0].at_ns < w[1].at_ns));
+    }
+    // cam-001 starts at 10 s (secondary 55 ms late), cam-002 at 20 s (48 ms);
+    // cam-001 is stopped at 70 s (secondary 50 ms later); cam-002 never is.
+    let secondary = &lot.series[1];
+    assert_eq!(
+        secondary
+            .points
+            .iter()
+            .map(|p| (p.at_ns, p.max_ns))
+            .collect::<Vec<_>>(),
+        [(10_000 * MS, Some(55 * MS)), (20_000 * MS, Some(48 * MS))]
+    );
+    assert_eq!(
+        lot.series[3]
+            .points
+            .iter()
+            .map(|p| (p.at_ns, p.count, p.max_ns))
+            .collect::<Vec<_>>(),
+        [(70_000 * MS, 1, Some(50 * MS))]
+    );
+    let html = report_html(&r);
+    let section = &html[html.find("<section id=\"latency-over-time\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(section.matches("<svg").count(), 2, "start and stop plots");
+    // The fault window (primary down 30–45 s) is shaded and labelled.
+    assert!(section.contains("down primary"), "{section}");
+}
+
+#[test]
+fn report_latency_over_time_counts_sessions_a_site_never_started() {
+    // The secondary never records cam-002: no start-latency sample at 20 s,
+    // a not-started session instead.
+    let mut rec = record();
+    rec.manual[1][1] = set(&[]);
+    rec.footage[1][1] = set(&[]);
+    let metrics = compute(&rec, &MetricsConfig::default()).unwrap();
+    let lot = over_time::build(&metrics, rec.end);
+    let secondary = &lot.series[1];
+    assert_eq!(secondary.site, "secondary");
+    let at_20 = secondary
+        .points
+        .iter()
+        .find(|p| p.at_ns == 20_000 * MS)
+        .expect("a point for the not-started session");
+    assert_eq!((at_20.count, at_20.max_ns, at_20.not_started), (0, None, 1));
+    assert_eq!(
+        lot.series[0]
+            .points
+            .iter()
+            .map(|p| p.not_started)
+            .sum::<u64>(),
+        0
+    );
+}
+
+#[test]
+fn report_without_latency_over_time_still_renders() {
+    let r = report();
+    let mut json: serde_json::Value = serde_json::from_str(&to_json(&r)).unwrap();
+    json.as_object_mut().unwrap().remove("latency_over_time");
+    let old: Report = serde_json::from_value(json).unwrap();
+    assert_eq!(old.latency_over_time, None);
+    let html = report_html(&old);
+    assert!(html.contains("written before reports kept latency over time"));
+    // Absent stays absent: re-writing an older file does not invent a series.
+    assert!(!to_json(&old).contains("latency_over_time"));
 }
 
 #[test]

@@ -14,16 +14,18 @@
 //! threshold, the measured figure, pass/fail and by how much), the
 //! scenario (description, seed, the exact replay command), then the
 //! distributions (HDR percentile curves per site with a log-scaled tail,
-//! histograms of site and union gaps), the worst sessions with their
+//! histograms of site and union gaps), start and stop latency over the
+//! run's time with the faults shaded, the worst sessions with their
 //! timelines, and finally the full statistics table.
 //!
 //! The output is a pure function of the report: re-rendering a stored
 //! `report.json` gives the same bytes.
 //!
 //! One file per part of the page: [`page`] (shell, badges, figures),
-//! [`tables`], [`distributions`], [`sessions`].
+//! [`tables`], [`distributions`], [`over_time`], [`sessions`].
 
 mod distributions;
+mod over_time;
 mod page;
 mod sessions;
 mod tables;
@@ -34,6 +36,7 @@ use super::merge::SuiteReport;
 use super::{headline, Report};
 use crate::verdict::format_duration;
 use distributions::distribution_sections;
+use over_time::latency_over_time;
 use page::{badge, page};
 use sessions::worst_sessions;
 use tables::{faults_table, lost_intents, stats_table, verdict_head, verdict_rows, verdict_table};
@@ -74,6 +77,7 @@ pub fn report_html(report: &Report) -> String {
             (faults_table(&report.faults))
         }
         (distribution_sections(&report.histograms, &report.sites))
+        (latency_over_time(report))
         (worst_sessions(report))
         section #statistics {
             h2 { "Statistics" }
@@ -130,6 +134,7 @@ pub fn suite_html(suite: &SuiteReport) -> String {
                 (t.scenarios_passed) " of " (t.scenarios) " scenarios passed · "
                 (t.guarantees - t.guarantees_failed) " of " (t.guarantees) " guarantees hold · "
                 (t.sessions) " sessions"
+                @if t.flaky > 0 { " · " (t.flaky) " flaky (passed on a retry)" }
             }
         }
         section #verdict {
@@ -145,7 +150,12 @@ pub fn suite_html(suite: &SuiteReport) -> String {
                     @for r in &suite.reports {
                         tr class=(if r.passed { "pass-row" } else { "fail" }) {
                             td { a href={ (r.scenario.name) "/report.html" } { (r.scenario.name) } }
-                            td { (badge(r.passed)) }
+                            td {
+                                (badge(r.passed))
+                                @if r.flaky {
+                                    " " span.badge.flaky title={ "passed on attempt " (r.attempts.unwrap_or(2)) } { "FLAKY" }
+                                }
+                            }
                             td.num { (r.verdicts.iter().filter(|v| v.passed).count()) "/" (r.verdicts.len()) }
                             td.num { (r.scenario.seed) }
                             td.num { (r.sessions.total) }

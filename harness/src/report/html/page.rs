@@ -23,7 +23,7 @@ th { background: #f4f6fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.fail td { background: #fff1f0; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 4px; font-weight: 700; color: #fff; }
-.pass { background: #1e8e3e; } .fail { background: #c5221f; }
+.pass { background: #1e8e3e; } .fail { background: #c5221f; } .flaky { background: #b06000; }
 td .badge { font-size: 0.85em; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0.6em 0; }
 dl.meta dt { color: #5a6275; } dl.meta dd { margin: 0; }

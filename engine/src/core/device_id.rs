@@ -60,6 +60,11 @@ impl DeviceId {
             ..id
         }
     }
+    /// The 64-bit key of the canonical text (FNV-1a): equal ids have
+    /// equal keys, so a table of keys finds candidates without reading ids.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
     pub fn as_str(&self) -> &str {
         match &self.text {
             // ASCII by construction (`canonical_guid` checks every byte), so

@@ -22,6 +22,8 @@ use crate::intervals::{IntervalSet, Nanos, Span};
 pub struct Recorder {
     cfg: RecorderConfig,
     ids: Vec<DeviceId>,
+    /// `keys[i]`: `ids[i].key()`, scanned by [`Recorder::device_index_near`].
+    keys: Vec<u64>,
     index: HashMap<DeviceId, usize>,
     devs: Vec<Device>,
     /// Whether each device is manually recording: `devs[d].is_recording()`
@@ -57,12 +59,14 @@ impl Recorder {
                 ids.push(d);
             }
         }
+        let keys = ids.iter().map(DeviceId::key).collect();
         let devs = vec![Device::default(); ids.len()];
         let recording = vec![false; ids.len()];
         let settings = vec![DeviceSettings::default(); ids.len()];
         Recorder {
             cfg,
             ids,
+            keys,
             index,
             devs,
             recording,
@@ -83,22 +87,25 @@ impl Recorder {
         self.index.get(d).copied()
     }
 
-    /// [`Recorder::device_index`], looking first at the few devices from
+    /// [`Recorder::device_index`], looking first at the devices from
     /// position `from` on: a request lists its devices in this recorder's
-    /// order, and reading the next few ids in a row is cheaper than a hash
-    /// lookup in a table that a large installation keeps out of cache. The
-    /// ids are unique, so both find the same position.
+    /// order, so a forward scan of the compact key array (a few cache lines
+    /// per request) finds them where a hash lookup per device would read a
+    /// table that a large installation keeps out of cache. The ids are
+    /// unique, so both find the same position.
     pub fn device_index_near(&self, d: &DeviceId, from: usize) -> Option<usize> {
-        const AHEAD: usize = 8;
-        let end = self.ids.len().min(from.saturating_add(AHEAD));
-        match self
-            .ids
-            .get(from..end)
-            .and_then(|near| near.iter().position(|id| id == d))
-        {
-            Some(i) => Some(from + i),
-            None => self.device_index(d),
+        // Far enough for the gaps between the devices a probe asks about,
+        // short enough that a device out of order costs little.
+        const AHEAD: usize = 64;
+        let end = self.keys.len().min(from.saturating_add(AHEAD));
+        let key = d.key();
+        let near = self.keys.get(from..end).unwrap_or_default();
+        for (i, &k) in near.iter().enumerate() {
+            if k == key && self.ids[from + i] == *d {
+                return Some(from + i);
+            }
         }
+        self.device_index(d)
     }
 
     pub fn devices(&self) -> &[DeviceId] {

@@ -366,8 +366,15 @@ async fn errors_are_json_with_status_and_code() {
         .put("cam-002", WRITE_KEY, r#"{"recording": true}"#)
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, text) = api.get("/metrics", Some(READ_KEY)).await;
+    // A `metrics` key scrapes, and reads nothing else.
+    let (s, text, headers) = api
+        .call(Method::GET, "/metrics", Some(METRICS_KEY), None)
+        .await;
     assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        headers.get("content-type").and_then(|h| h.to_str().ok()),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
     let text = text.as_str().expect("metrics are text");
     for needle in [
         "dualrec_ready 1",
@@ -376,9 +383,21 @@ async fn errors_are_json_with_status_and_code() {
         "dualrec_site_up{site=\"primary\"}",
         "dualrec_api_write_duration_seconds_bucket{le=\"+Inf\"} 1",
         "dualrec_site_request_duration_seconds_bucket{site=\"secondary\",op=\"login\"",
+        "dualrec_site_requests_total{site=\"primary\",op=\"start\",outcome=\"ok\"} 1",
+        "dualrec_build_info{version=",
+        "process_start_time_seconds ",
     ] {
         assert!(text.contains(needle), "metrics lack `{needle}`:\n{text}");
     }
+    for path in ["/v1/cameras", "/v1/cameras/cam-002/recording", "/v1/events"] {
+        let (s, v) = api.get(path, Some(METRICS_KEY)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path} with a metrics key: {v}");
+        assert_eq!(v["code"], "forbidden", "{v}");
+    }
+    let (s, v) = api
+        .put("cam-002", METRICS_KEY, r#"{"recording": false}"#)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     service.shutdown().await.expect("clean shutdown");
 }
 

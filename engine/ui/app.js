@@ -125,6 +125,13 @@
       return { ok: false, message: msg };
     }
     const who = await res.json();
+    if (who.role !== "read" && who.role !== "write") {
+      // A `metrics` key may scrape /metrics and nothing else.
+      return {
+        ok: false,
+        message: "Key \u201c" + who.key + "\u201d (role " + who.role + ") cannot open the console; use a read or write key.",
+      };
+    }
     state.key = key;
     state.role = who.role;
     state.keyName = who.key;

@@ -13,6 +13,7 @@ use sim::server::{MockSite, MockSiteConfig};
 
 pub const WRITE_KEY: &str = "write-key-0123456789abcdef";
 pub const READ_KEY: &str = "read-key-0123456789abcdef";
+pub const METRICS_KEY: &str = "metrics-key-0123456789abcdef";
 pub const SITE_USER: &str = "dualrec";
 pub const SITE_PASSWORD: &str = "site-secret";
 
@@ -61,6 +62,11 @@ role = "write"
 name = "reader"
 key_env = "DUALREC_TEST_READ_KEY"
 role = "read"
+
+[[api_key]]
+name = "prometheus"
+key_env = "DUALREC_TEST_METRICS_KEY"
+role = "metrics"
 "#,
         data_dir.display()
     );
@@ -89,10 +95,11 @@ password_env = "DUALREC_TEST_SITE_PASSWORD"
 }
 
 /// The environment the config expects.
-pub fn env() -> [(&'static str, &'static str); 3] {
+pub fn env() -> [(&'static str, &'static str); 4] {
     [
         ("DUALREC_TEST_WRITE_KEY", WRITE_KEY),
         ("DUALREC_TEST_READ_KEY", READ_KEY),
+        ("DUALREC_TEST_METRICS_KEY", METRICS_KEY),
         ("DUALREC_TEST_SITE_PASSWORD", SITE_PASSWORD),
     ]
 }

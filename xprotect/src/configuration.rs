@@ -16,7 +16,8 @@ use crate::envelope::{self, SoapVersion};
 use crate::error::DecodeError;
 use crate::fault::{self, Fault};
 use crate::fields;
-use crate::xml::{escape, Element};
+use crate::write;
+use crate::xml::Element;
 
 /// SOAPAction of `GetConfiguration` on the WCF (basic-user) endpoints.
 pub const GET_CONFIGURATION_ACTION: &str =
@@ -55,13 +56,11 @@ pub struct CameraInfo {
 
 /// Encodes a `GetConfiguration` request.
 pub fn encode_get_configuration_request(version: SoapVersion, token: &str) -> String {
-    envelope::wrap(
-        version,
-        &format!(
-            "    <GetConfiguration xmlns=\"{SERVER_COMMAND_NS}\">\n      <token>{}</token>\n    </GetConfiguration>\n",
-            escape(token)
-        ),
-    )
+    write::envelope(version, |xml| {
+        xml.open("GetConfiguration", &[("xmlns", SERVER_COMMAND_NS)]);
+        xml.leaf("token", token);
+        xml.close("GetConfiguration");
+    })
 }
 
 /// Decodes a `GetConfiguration` request: its SOAP version and token.
@@ -88,40 +87,35 @@ pub fn decode_get_configuration_request(
 
 /// Encodes the answer to `GetConfiguration` in `version`.
 pub fn encode_get_configuration_response(version: SoapVersion, info: &ConfigurationInfo) -> String {
-    let mut body = String::with_capacity(256 + info.recorders.len() * 256);
-    body.push_str(&format!(
-        "    <GetConfigurationResponse xmlns=\"{SERVER_COMMAND_NS}\">\n      <GetConfigurationResult>\n        \
-         <ServerId>{}</ServerId>\n        <ServerName>{}</ServerName>\n        <Recorders>\n",
-        escape(&info.server_id),
-        escape(&info.server_name)
-    ));
-    for r in &info.recorders {
-        body.push_str(&format!(
-            "          <RecorderInfo>\n            <RecorderId>{}</RecorderId>\n            <Name>{}</Name>\n            \
-             <HostName>{}</HostName>\n            <WebServerUri>{}</WebServerUri>\n            <Cameras>\n",
-            escape(&r.recorder_id),
-            escape(&r.name),
-            escape(&r.host_name),
-            escape(&r.web_server_uri)
-        ));
-        for c in &r.cameras {
-            body.push_str(&format!(
-                "              <CameraInfo>\n                <RecorderId>{}</RecorderId>\n                \
-                 <HardwareId>{}</HardwareId>\n                <DeviceId>{}</DeviceId>\n                \
-                 <Name>{}</Name>\n                <DeviceIndex>{}</DeviceIndex>\n              </CameraInfo>\n",
-                escape(&c.recorder_id),
-                escape(&c.hardware_id),
-                escape(&c.device_id),
-                escape(&c.name),
-                c.device_index
-            ));
+    write::envelope(version, |xml| {
+        xml.open("GetConfigurationResponse", &[("xmlns", SERVER_COMMAND_NS)]);
+        xml.open("GetConfigurationResult", &[]);
+        xml.leaf("ServerId", &info.server_id);
+        xml.leaf("ServerName", &info.server_name);
+        xml.open("Recorders", &[]);
+        for r in &info.recorders {
+            xml.open("RecorderInfo", &[]);
+            xml.leaf("RecorderId", &r.recorder_id);
+            xml.leaf("Name", &r.name);
+            xml.leaf("HostName", &r.host_name);
+            xml.leaf("WebServerUri", &r.web_server_uri);
+            xml.open("Cameras", &[]);
+            for c in &r.cameras {
+                xml.open("CameraInfo", &[]);
+                xml.leaf("RecorderId", &c.recorder_id);
+                xml.leaf("HardwareId", &c.hardware_id);
+                xml.leaf("DeviceId", &c.device_id);
+                xml.leaf("Name", &c.name);
+                xml.leaf("DeviceIndex", &c.device_index.to_string());
+                xml.close("CameraInfo");
+            }
+            xml.close("Cameras");
+            xml.close("RecorderInfo");
         }
-        body.push_str("            </Cameras>\n          </RecorderInfo>\n");
-    }
-    body.push_str(
-        "        </Recorders>\n      </GetConfigurationResult>\n    </GetConfigurationResponse>\n",
-    );
-    envelope::wrap(version, &body)
+        xml.close("Recorders");
+        xml.close("GetConfigurationResult");
+        xml.close("GetConfigurationResponse");
+    })
 }
 
 /// Decodes the answer to `GetConfiguration`: the configuration, or the

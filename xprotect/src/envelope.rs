@@ -1,5 +1,5 @@
-//! SOAP envelopes: [`SoapVersion`], writing an envelope around a body, and
-//! finding the operation element inside a received envelope.
+//! SOAP envelopes: [`SoapVersion`], and finding the operation element
+//! inside a received envelope (writing one is `write.rs`).
 //!
 //! Written envelopes use the prefix `soap` (1.1) or `soap12` (1.2), the way
 //! ASMX services write them, an XML declaration, and two-space indentation
@@ -97,16 +97,6 @@ pub fn sniff_soap_version(message: &str) -> Option<SoapVersion> {
         Some(SOAP12_ENVELOPE_NS) => Some(SoapVersion::V12),
         _ => None,
     }
-}
-
-/// Wraps body content (already indented by four spaces) in an envelope.
-pub(crate) fn wrap(version: SoapVersion, body: &str) -> String {
-    let p = version.prefix();
-    let ns = version.namespace();
-    format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
-         <{p}:Envelope xmlns:{p}=\"{ns}\">\n  <{p}:Body>\n{body}  </{p}:Body>\n</{p}:Envelope>\n"
-    )
 }
 
 /// A received envelope: its version and the first element of its Body.

@@ -9,7 +9,8 @@
 
 use crate::envelope::{self, SoapVersion};
 use crate::error::DecodeError;
-use crate::xml::{escape, Element};
+use crate::write::{self, Xml};
+use crate::xml::Element;
 
 /// XProtect's error number for token (authentication) problems.
 pub const TOKEN_ERROR_NUMBER: i32 = 40000;
@@ -119,56 +120,66 @@ fn local_part(code: &str) -> &str {
 /// Encodes `fault` as a complete envelope (send with HTTP 500, or 400 for a
 /// malformed request).
 pub fn encode_fault(version: SoapVersion, fault: &Fault) -> String {
-    envelope::wrap(version, &fault_body(version, fault))
+    write::envelope(version, |xml| write_fault(xml, version, fault))
 }
 
-fn fault_body(version: SoapVersion, fault: &Fault) -> String {
+fn write_fault(xml: &mut Xml, version: SoapVersion, fault: &Fault) {
     let p = version.prefix();
     let local = local_part(&fault.code);
-    let mut detail = String::new();
-    if let Some(n) = fault.error_number {
-        detail.push_str(&format!("        <ErrorNumber>{n}</ErrorNumber>\n"));
-    }
-    if let Some(s) = fault.sub_error_number {
-        detail.push_str(&format!("        <SubErrorNumber>{s}</SubErrorNumber>\n"));
-    }
-    let string = escape(&fault.string);
+    let has_detail = fault.error_number.is_some() || fault.sub_error_number.is_some();
+    let detail = |xml: &mut Xml| {
+        if let Some(n) = fault.error_number {
+            xml.leaf("ErrorNumber", &n.to_string());
+        }
+        if let Some(s) = fault.sub_error_number {
+            xml.leaf("SubErrorNumber", &s.to_string());
+        }
+    };
+    let fault_name = format!("{p}:Fault");
+    xml.open(&fault_name, &[]);
     match version {
         SoapVersion::V11 => {
             let code = if STANDARD_CODES.contains(&local) {
                 format!("{p}:{local}")
             } else {
-                escape(&fault.code)
+                fault.code.clone()
             };
-            let detail = if detail.is_empty() {
-                String::new()
-            } else {
-                format!("      <detail>\n{detail}      </detail>\n")
-            };
-            format!(
-                "    <{p}:Fault>\n      <faultcode>{code}</faultcode>\n      \
-                 <faultstring>{string}</faultstring>\n{detail}    </{p}:Fault>\n"
-            )
+            xml.leaf("faultcode", &code);
+            xml.leaf("faultstring", &fault.string);
+            if has_detail {
+                xml.open("detail", &[]);
+                detail(xml);
+                xml.close("detail");
+            }
         }
         SoapVersion::V12 => {
             let code = match local {
                 "Server" => format!("{p}:Receiver"),
                 "Client" => format!("{p}:Sender"),
                 l if STANDARD_CODES.contains(&l) => format!("{p}:{l}"),
-                _ => escape(&fault.code),
+                _ => fault.code.clone(),
             };
-            let detail = if detail.is_empty() {
-                String::new()
-            } else {
-                format!("      <{p}:Detail>\n{detail}      </{p}:Detail>\n")
-            };
-            format!(
-                "    <{p}:Fault>\n      <{p}:Code>\n        <{p}:Value>{code}</{p}:Value>\n      </{p}:Code>\n      \
-                 <{p}:Reason>\n        <{p}:Text xml:lang=\"en\">{string}</{p}:Text>\n      </{p}:Reason>\n\
-                 {detail}    </{p}:Fault>\n"
-            )
+            let (code_name, value, reason, text, detail_name) = (
+                format!("{p}:Code"),
+                format!("{p}:Value"),
+                format!("{p}:Reason"),
+                format!("{p}:Text"),
+                format!("{p}:Detail"),
+            );
+            xml.open(&code_name, &[]);
+            xml.leaf(&value, &code);
+            xml.close(&code_name);
+            xml.open(&reason, &[]);
+            xml.leaf_with(&text, &[("xml:lang", "en")], &fault.string);
+            xml.close(&reason);
+            if has_detail {
+                xml.open(&detail_name, &[]);
+                detail(xml);
+                xml.close(&detail_name);
+            }
         }
     }
+    xml.close(&fault_name);
 }
 
 /// Decodes a message whose Body holds a `Fault` (SOAP 1.1 or 1.2).

@@ -32,6 +32,7 @@ pub mod idp;
 pub mod login;
 pub mod recorder;
 mod time;
+mod write;
 mod xml;
 
 pub use configuration::{

@@ -19,7 +19,8 @@ use crate::error::DecodeError;
 use crate::fault::{self, Fault};
 use crate::fields;
 use crate::time::UtcTime;
-use crate::xml::{escape, Element};
+use crate::write;
+use crate::xml::Element;
 
 /// Which of the management server's two Login endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,37 +98,35 @@ impl LoginResult {
 /// Encodes a `Login` request in `version` (1.1 for the basic endpoint, 1.2
 /// for the windows endpoint, see [`LoginEndpoint::soap_version`]).
 pub fn encode_login_request(version: SoapVersion, request: &LoginRequest) -> String {
-    let token = match request.current_token.as_deref() {
-        Some(token) if !token.is_empty() => {
-            format!("      <currentToken>{}</currentToken>\n", escape(token))
+    write::envelope(version, |xml| {
+        xml.open("Login", &[("xmlns", SERVER_COMMAND_NS)]);
+        xml.leaf("instanceId", &request.instance_id);
+        match request.current_token.as_deref() {
+            Some(token) if !token.is_empty() => xml.leaf("currentToken", token),
+            _ => xml.empty("currentToken", &[]),
         }
-        _ => "      <currentToken />\n".to_owned(),
-    };
-    envelope::wrap(
-        version,
-        &format!(
-            "    <Login xmlns=\"{SERVER_COMMAND_NS}\">\n      <instanceId>{}</instanceId>\n{token}    </Login>\n",
-            escape(&request.instance_id)
-        ),
-    )
+        xml.close("Login");
+    })
 }
 
 /// Encodes the response to a successful `Login` in `version` (answer in the
 /// version the request came in).
 pub fn encode_login_response(version: SoapVersion, result: &LoginResult) -> String {
-    envelope::wrap(
-        version,
-        &format!(
-            "    <LoginResponse xmlns=\"{SERVER_COMMAND_NS}\">\n      <LoginResult>\n        \
-             <Token>{}</Token>\n        <RegistrationTime>{}</RegistrationTime>\n        \
-             <TimeToLive>\n          <MicroSeconds>{}</MicroSeconds>\n        </TimeToLive>\n        \
-             <TimeToLiveLimited>{}</TimeToLiveLimited>\n      </LoginResult>\n    </LoginResponse>\n",
-            escape(&result.token),
-            result.registration_time,
-            result.time_to_live_micros,
-            result.time_to_live_limited,
-        ),
-    )
+    write::envelope(version, |xml| {
+        xml.open("LoginResponse", &[("xmlns", SERVER_COMMAND_NS)]);
+        xml.open("LoginResult", &[]);
+        xml.leaf("Token", &result.token);
+        xml.leaf("RegistrationTime", &result.registration_time.to_string());
+        xml.open("TimeToLive", &[]);
+        xml.leaf("MicroSeconds", &result.time_to_live_micros.to_string());
+        xml.close("TimeToLive");
+        xml.leaf(
+            "TimeToLiveLimited",
+            &result.time_to_live_limited.to_string(),
+        );
+        xml.close("LoginResult");
+        xml.close("LoginResponse");
+    })
 }
 
 /// Decodes a `Login` request, with the SOAP version it came in. Another

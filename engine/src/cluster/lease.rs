@@ -130,8 +130,9 @@ pub enum LeaseEvent {
 }
 
 /// This replica's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = ClusterRole)]
 pub enum Role {
     Leader,
     Standby,

@@ -99,10 +99,24 @@ impl ConfigError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// `GET /metrics` only: for a Prometheus scraper, which then can read
+    /// neither cameras nor the audit trail.
+    Metrics,
     /// `GET` endpoints only.
     Read,
     /// Reads and clicks.
     Write,
+}
+
+impl Role {
+    /// The spelling in the config file and in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Metrics => "metrics",
+            Role::Read => "read",
+            Role::Write => "write",
+        }
+    }
 }
 
 /// One API key: a name for the audit log, its role, and the SHA-256 digest

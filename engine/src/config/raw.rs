@@ -66,10 +66,11 @@ pub struct RawEngine {
     pub max_connections: Option<Spanned<u64>>,
 }
 
-/// `role = "read" | "write"`
+/// `role = "metrics" | "read" | "write"`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RawRole {
+    Metrics,
     Read,
     Write,
 }

@@ -341,6 +341,7 @@ fn api_keys(
         out.push(ApiKey {
             name: key.name.get_ref().clone(),
             role: match key.role {
+                RawRole::Metrics => Role::Metrics,
                 RawRole::Read => Role::Read,
                 RawRole::Write => Role::Write,
             },

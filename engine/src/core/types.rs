@@ -280,7 +280,7 @@ pub struct JournalEntry {
 }
 
 /// What the engine believes about one camera on one site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Observed {
     Unknown,

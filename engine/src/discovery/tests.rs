@@ -384,9 +384,13 @@ async fn a_soap_login_site_is_not_read_and_says_why() {
     );
     assert!(report.lines()[0]
         .starts_with("primary: not checked: site `primary` has `login = \"soap\"`"));
-    let mut metrics = String::new();
     let latest = std::sync::Arc::new(std::sync::Mutex::new(Some(report)));
-    crate::service::device_check::render_metrics(&latest, &mut metrics);
+    let mut reg = prometheus_client::registry::Registry::default();
+    crate::service::device_check::register_metrics(&latest, &mut reg);
+    let metrics = crate::service::metrics::scrape::encode(
+        &reg,
+        crate::service::metrics::scrape::Format::PrometheusText,
+    );
     assert!(!metrics.contains("site=\"primary\""), "{metrics}");
     assert!(
         metrics.contains("dualrec_device_check_ok{site=\"secondary\"} 0"),

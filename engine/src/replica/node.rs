@@ -44,16 +44,22 @@ pub struct NodeOptions {
 }
 
 /// This replica as `GET /v1/cluster` shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = Cluster)]
 pub struct ClusterStatus {
+    /// This replica's name in the group.
     pub replica: String,
     pub role: Role,
     /// The fencing epoch this replica leads at, or the latest it has seen.
     pub epoch: u64,
-    /// The lease holder's replica id (`None` before anyone held it).
+    /// The lease holder's replica id (null before anyone held it).
+    #[schema(required)]
     pub leader: Option<String>,
+    /// The leader's `advertise_url`, when it set one.
+    #[schema(required)]
     pub leader_url: Option<String>,
     /// Time since the lease was last renewed, as this replica knows it.
+    #[schema(required)]
     pub lease_age_ms: Option<u64>,
     /// Whether this replica's last lease statement succeeded within a lease.
     pub journal_ok: bool,

@@ -20,13 +20,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::audit::{intents_journaled, Security};
-use super::auth::{authenticate, authorize_write, Caller};
+use super::auth::{authorize, authorize_write, Caller};
 use super::error::ApiError;
 use super::limits::{ClientAddr, ConnStats};
-use super::metrics::Metrics;
-use crate::config::ApiKey;
+use super::metrics::{scrape, Metrics};
+use super::openapi::ErrorBody;
+use crate::config::{ApiKey, Role};
 use crate::core::{CameraId, CameraStatus, IntentSeq, Observed};
 use crate::journal::{Journal, Record};
 use crate::runtime::{EngineHandle, IntentError};
@@ -65,39 +67,52 @@ pub(crate) struct AppState {
 
 type St = State<Arc<AppState>>;
 
-#[derive(Debug, Deserialize)]
+/// A click: the camera's new recording intent.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct IntentBody {
+pub(crate) struct IntentBody {
+    /// `true` for Start Record, `false` for Stop.
     recording: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// Many clicks at once.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchBody {
+pub(crate) struct BatchBody {
+    /// 1 to 10,000 intents (`MAX_BATCH_INTENTS`); the default body limit
+    /// (2 MiB) admits that many even with 128-character camera names.
+    #[schema(min_items = 1, max_items = 10000)]
     intents: Vec<BatchItem>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One intent of a batch.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchItem {
+pub(crate) struct BatchItem {
+    /// Logical camera name from the site config.
     camera: String,
     recording: bool,
 }
 
 /// One site's view of a camera, as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SiteState {
     pub site: String,
     pub observed: Observed,
+    /// A request for this camera is in flight.
     pub pending: bool,
     pub site_up: bool,
 }
 
 /// A camera as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CameraState {
     pub camera: String,
+    /// Latest intent; null if never clicked.
+    #[schema(required)]
     pub recording: Option<bool>,
+    /// The camera's intent sequence (higher is later); null if never clicked.
+    #[schema(required)]
     pub seq: Option<u64>,
     pub sites: Vec<SiteState>,
 }
@@ -122,7 +137,8 @@ impl From<CameraStatus> for CameraState {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One acknowledged intent of a batch.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BatchResult {
     camera: String,
     recording: bool,
@@ -172,13 +188,13 @@ impl AppState {
         let ids = match journal.append_all(records).await {
             Ok(ids) => ids,
             Err(e) => {
-                self.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
+                self.metrics.write_errors.inc();
                 tracing::error!(error = %e, "intent not journaled; not acknowledged");
                 return Err(ApiError::journal(&e));
             }
         };
         intents_journaled(caller, client, &audit, &ids);
-        self.metrics.writes.fetch_add(n, Ordering::Relaxed);
+        self.metrics.writes.inc_by(n);
         if let Some(limit) = self.crash_after_journal {
             if self.journaled.fetch_add(n, Ordering::SeqCst) + n >= limit {
                 tracing::error!("DUALREC_TEST_CRASH_AFTER_JOURNAL: aborting after the journal commit, before the answer");
@@ -296,6 +312,24 @@ const INTENT_EXPECTED: &str = "{\"recording\": true} or {\"recording\": false}";
 const BATCH_EXPECTED: &str =
     "{\"intents\": [{\"camera\": \"NAME\", \"recording\": true|false}, …]}";
 
+/// Set a camera's recording intent.
+///
+/// Idempotent: repeating the current intent returns the same `seq`. When
+/// answered, the intent is journaled (durable) and dispatched to every site.
+#[utoipa::path(
+    put,
+    path = "/v1/cameras/{camera}/recording",
+    params(("camera" = String, Path, description = "Logical camera name from the site config (ASCII letters, digits, `-`, `_`, `.`; at most 128).")),
+    request_body(content = IntentBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Durable and dispatched to every site.", body = CameraState),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 408, response = ErrorBody), (status = 413, response = ErrorBody),
+        (status = 415, response = ErrorBody), (status = 422, response = ErrorBody),
+        (status = 429, response = ErrorBody), (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn put_recording(
     State(st): St,
     client: ClientAddr,
@@ -354,27 +388,50 @@ pub(crate) async fn put_recording(
     Ok(Json(status.into()))
 }
 
+/// A camera's intent and each site's observed state.
+#[utoipa::path(
+    get,
+    path = "/v1/cameras/{camera}/recording",
+    params(("camera" = String, Path, description = "Logical camera name from the site config.")),
+    responses(
+        (status = 200, description = "The camera.", body = CameraState),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 429, response = ErrorBody), (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn get_recording(
     State(st): St,
     camera: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Json<CameraState>, ApiError> {
-    authenticate(&st.keys, &headers)?;
+    authorize(&st.keys, &headers, Role::Read)?;
     let camera = camera_param(camera)?;
     st.check_ready()?;
     Ok(Json(st.status(&CameraId::new(&camera)).await?.into()))
 }
 
-#[derive(Serialize)]
+/// Every configured camera.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CameraList {
     cameras: Vec<CameraState>,
 }
 
+/// Every configured camera with its intent and site states.
+#[utoipa::path(
+    get,
+    path = "/v1/cameras",
+    responses(
+        (status = 200, description = "All cameras.", body = CameraList),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 429, response = ErrorBody), (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn list_cameras(
     State(st): St,
     headers: HeaderMap,
 ) -> Result<Json<CameraList>, ApiError> {
-    authenticate(&st.keys, &headers)?;
+    authorize(&st.keys, &headers, Role::Read)?;
     st.check_ready()?;
     let mut cameras = Vec::with_capacity(st.cameras.len());
     for c in st.cameras.iter() {
@@ -383,11 +440,29 @@ pub(crate) async fn list_cameras(
     Ok(Json(CameraList { cameras }))
 }
 
-#[derive(Serialize)]
+/// The acknowledged intents of a batch, in request order.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct BatchAnswer {
     results: Vec<BatchResult>,
 }
 
+/// Set many cameras' intents at once.
+///
+/// All cameras are checked first; an unknown one rejects the whole batch.
+/// One engine step for the whole batch: one request per recorder.
+#[utoipa::path(
+    post,
+    path = "/v1/recording/batch",
+    request_body(content = BatchBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Every intent is durable and dispatched.", body = BatchAnswer),
+        (status = 400, response = ErrorBody), (status = 401, response = ErrorBody),
+        (status = 403, response = ErrorBody), (status = 404, response = ErrorBody),
+        (status = 408, response = ErrorBody), (status = 413, response = ErrorBody),
+        (status = 415, response = ErrorBody), (status = 422, response = ErrorBody),
+        (status = 429, response = ErrorBody), (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn batch(
     State(st): St,
     client: ClientAddr,
@@ -456,10 +531,28 @@ pub(crate) async fn batch(
     Ok(Json(BatchAnswer { results }))
 }
 
+/// Liveness: the process serves requests (no key needed).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    security(()),
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = serde_json::Value))
+)]
 pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// Readiness: journal open and intents restored (no key needed). Sites
+/// whose configuration needs fixing are listed by name.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    security(()),
+    responses(
+        (status = 200, description = "Ready to take clicks.", body = serde_json::Value),
+        (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, ApiError> {
     if !st.ready.load(Ordering::Acquire) {
         return Err(ApiError::not_ready());
@@ -484,26 +577,48 @@ pub(crate) async fn readyz(State(st): St) -> Result<Json<serde_json::Value>, Api
     }
 }
 
+/// Prometheus metrics (key role `metrics` or above).
+///
+/// Text format 0.0.4, or OpenMetrics 1.0 when `Accept` asks for it.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses(
+        (status = 200, description = "The metrics.", content(
+            (String = "text/plain; version=0.0.4"),
+            (String = "application/openmetrics-text; version=1.0.0"),
+        )),
+        (status = 401, response = ErrorBody), (status = 429, response = ErrorBody),
+    )
+)]
 pub(crate) async fn metrics(State(st): St, headers: HeaderMap) -> Result<Response, ApiError> {
-    authenticate(&st.keys, &headers)?;
+    authorize(&st.keys, &headers, Role::Metrics)?;
     let stats = st.engine.stats().await.ok();
-    let mut text = st
-        .metrics
-        .render(stats.as_ref(), st.ready.load(Ordering::Acquire));
+    let mut reg = prometheus_client::registry::Registry::default();
+    st.metrics
+        .register(&mut reg, stats.as_ref(), st.ready.load(Ordering::Acquire));
     if let Some(cluster) = &st.cluster {
-        super::cluster::render_metrics(&mut text, &cluster.status());
+        super::cluster::register_metrics(&mut reg, &cluster.status());
     }
-    super::device_check::render_metrics(&st.device_check, &mut text);
-    st.security.render(&mut text);
-    st.conn_stats.render(&mut text);
-    let mut res = text.into_response();
+    super::device_check::register_metrics(&st.device_check, &mut reg);
+    st.security.register(&mut reg);
+    st.conn_stats.register(&mut reg);
+    let format = scrape::Format::negotiate(&headers);
+    let mut res = scrape::encode(&reg, format).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
     Ok(res)
 }
 
+/// This document (no key needed).
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    security(()),
+    responses((status = 200, description = "OpenAPI 3.1.", body = serde_json::Value))
+)]
 pub(crate) async fn openapi(State(st): St) -> Response {
     let mut res = st.openapi.clone().into_response();
     res.headers_mut().insert(

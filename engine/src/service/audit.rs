@@ -17,7 +17,6 @@
 //! intent — while the journal keeps a row per intent.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,6 +25,11 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 
 use super::api::AppState;
 use super::auth::Caller;
@@ -65,31 +69,43 @@ impl Security {
             .map_or(0, |f| f.get(reason).copied().unwrap_or(0))
     }
 
-    /// Prometheus text of these counters.
-    pub fn render(&self, out: &mut String) {
-        let name = "dualrec_auth_failures_total";
-        let _ = writeln!(out, "# HELP {name} Failed authentications (401) and refused roles (403), by reason.\n# TYPE {name} counter");
+    /// Registers these counters for one scrape.
+    pub fn register(&self, reg: &mut Registry) {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+        struct Reason {
+            reason: &'static str,
+        }
         let failures = self.failures.lock().map(|f| f.clone()).unwrap_or_default();
+        let counted = Family::<Reason, Counter>::default();
         for reason in [
             "missing_key",
             "malformed_header",
             "unknown_key",
             "read_only_key",
+            "metrics_only_key",
         ] {
             let n = failures.get(reason).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {n}");
+            counted.get_or_create(&Reason { reason }).inc_by(n);
         }
-        for (name, help, v) in [
-            ("dualrec_auth_throttled_total", "Requests refused 429 because their client address failed authentication too often.", self.throttled.load(Ordering::Relaxed)),
-            ("dualrec_api_refused_writes_total", "Write requests (PUT/POST) refused for any reason.", self.refused_writes.load(Ordering::Relaxed)),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
-        }
-        let name = "dualrec_auth_throttle_tracked_addresses";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Client addresses with failed authentications not yet forgiven.\n# TYPE {name} gauge\n{name} {}",
-            self.throttle.tracked()
+        reg.register(
+            "dualrec_auth_failures",
+            "Failed authentications (401) and refused roles (403), by reason",
+            counted,
+        );
+        reg.register(
+            "dualrec_auth_throttled",
+            "Requests refused 429 because their client address failed authentication too often",
+            ConstCounter::new(self.throttled.load(Ordering::Relaxed)),
+        );
+        reg.register(
+            "dualrec_api_refused_writes",
+            "Write requests (PUT/POST) refused for any reason",
+            ConstCounter::new(self.refused_writes.load(Ordering::Relaxed)),
+        );
+        reg.register(
+            "dualrec_auth_throttle_tracked_addresses",
+            "Client addresses with failed authentications not yet forgiven",
+            ConstGauge::new(i64::try_from(self.throttle.tracked()).unwrap_or(i64::MAX)),
         );
     }
 }

@@ -57,13 +57,19 @@ pub fn authenticate(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiE
     })
 }
 
-/// Like [`authenticate`], and the key must have role `write`.
-pub fn authorize_write(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// Like [`authenticate`], and the key's role must be at least `needed`
+/// (`metrics` < `read` < `write`).
+pub fn authorize(keys: &[ApiKey], headers: &HeaderMap, needed: Role) -> Result<Caller, ApiError> {
     let caller = authenticate(keys, headers)?;
-    if caller.role < Role::Write {
-        return Err(ApiError::forbidden(&caller.name));
+    if caller.role < needed {
+        return Err(ApiError::forbidden(&caller.name, caller.role, needed));
     }
     Ok(caller)
+}
+
+/// Like [`authenticate`], and the key must have role `write`.
+pub fn authorize_write(keys: &[ApiKey], headers: &HeaderMap) -> Result<Caller, ApiError> {
+    authorize(keys, headers, Role::Write)
 }
 
 #[cfg(test)]

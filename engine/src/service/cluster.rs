@@ -4,18 +4,22 @@
 //!
 //! No lease decision is made here; the replica ([`crate::replica`]) owns it.
 
-use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::registry::Registry;
 
 use super::api::AppState;
-use super::auth::{authenticate, Caller};
+use super::auth::{authorize, Caller};
 use super::error::ApiError;
 use super::limits::ClientAddr;
+use super::openapi::ErrorBody;
+use crate::config::Role;
 use crate::core::{CameraId, IntentSeq};
 use crate::journal::postgres::PgError;
 use crate::journal::Record;
@@ -47,7 +51,7 @@ pub(crate) async fn write(
     let n = records.len() as u64;
     let mut audit = records.clone();
     let seqs = cluster.write(records).await.map_err(|e| {
-        st.metrics.write_errors.fetch_add(1, Ordering::Relaxed);
+        st.metrics.write_errors.inc();
         tracing::error!(error = %e, "intent not journaled; not acknowledged");
         journal_error(&e)
     })?;
@@ -60,7 +64,7 @@ pub(crate) async fn write(
         .map(|s| i64::try_from(s.0).unwrap_or(i64::MAX))
         .collect();
     super::audit::intents_journaled(caller, client, &audit, &ids);
-    st.metrics.writes.fetch_add(n, Ordering::Relaxed);
+    st.metrics.writes.inc_by(n);
     Ok(seqs)
 }
 
@@ -81,12 +85,23 @@ fn journal_error(e: &WriteError) -> ApiError {
     )
 }
 
-/// `GET /v1/cluster` (any valid key).
+/// This replica of a group sharing a PostgreSQL journal.
+///
+/// 404 `not_clustered` on a single engine.
+#[utoipa::path(
+    get,
+    path = "/v1/cluster",
+    responses(
+        (status = 200, description = "This replica.", body = ClusterStatus),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 404, response = ErrorBody), (status = 429, response = ErrorBody),
+    )
+)]
 pub(crate) async fn get_cluster(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Json<ClusterStatus>, ApiError> {
-    authenticate(&st.keys, &headers)?;
+    authorize(&st.keys, &headers, Role::Read)?;
     match &st.cluster {
         Some(c) => Ok(Json(c.status())),
         None => Err(ApiError::new(
@@ -117,29 +132,38 @@ pub(crate) fn readyz<P: serde::Serialize>(
     }
 }
 
-/// Appends the replica's role, epoch and lease age to the metrics text.
-pub(crate) fn render_metrics(out: &mut String, s: &ClusterStatus) {
-    let leader = u64::from(s.role == crate::cluster::Role::Leader);
-    let _ = writeln!(
-        out,
-        "# HELP dualrec_cluster_role This replica's role (1 on the matching label).\n# TYPE dualrec_cluster_role gauge\ndualrec_cluster_role{{role=\"leader\"}} {leader}\ndualrec_cluster_role{{role=\"standby\"}} {}",
-        1 - leader
+/// Registers the replica's role, epoch, lease age and journal reach.
+pub(crate) fn register_metrics(reg: &mut Registry, s: &ClusterStatus) {
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+    struct RoleLabel {
+        role: &'static str,
+    }
+    let leader = s.role == crate::cluster::Role::Leader;
+    let role = Family::<RoleLabel, Gauge>::default();
+    role.get_or_create(&RoleLabel { role: "leader" })
+        .set(i64::from(leader));
+    role.get_or_create(&RoleLabel { role: "standby" })
+        .set(i64::from(!leader));
+    reg.register(
+        "dualrec_cluster_role",
+        "This replica's role (1 on the matching label)",
+        role,
     );
-    let _ = writeln!(
-        out,
-        "# HELP dualrec_cluster_epoch The fencing epoch this replica leads at or last saw.\n# TYPE dualrec_cluster_epoch gauge\ndualrec_cluster_epoch {}",
-        s.epoch
+    reg.register(
+        "dualrec_cluster_epoch",
+        "The fencing epoch this replica leads at or last saw",
+        ConstGauge::new(i64::try_from(s.epoch).unwrap_or(i64::MAX)),
     );
     if let Some(age) = s.lease_age_ms {
-        let _ = writeln!(
-            out,
-            "# HELP dualrec_cluster_lease_age_seconds Time since the leader lease was last renewed.\n# TYPE dualrec_cluster_lease_age_seconds gauge\ndualrec_cluster_lease_age_seconds {}",
-            age as f64 / 1000.0
+        reg.register(
+            "dualrec_cluster_lease_age_seconds",
+            "Time since the leader lease was last renewed",
+            ConstGauge::new(age as f64 / 1000.0),
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP dualrec_cluster_journal_ok Whether this replica reaches the journal database.\n# TYPE dualrec_cluster_journal_ok gauge\ndualrec_cluster_journal_ok {}",
-        u64::from(s.journal_ok)
+    reg.register(
+        "dualrec_cluster_journal_ok",
+        "Whether this replica reaches the journal database",
+        ConstGauge::new(i64::from(s.journal_ok)),
     );
 }

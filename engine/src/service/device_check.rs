@@ -143,39 +143,51 @@ pub async fn run_periodically(
     }
 }
 
-/// `/metrics` lines of the latest report.
-pub fn render_metrics(latest: &LatestCheck, out: &mut String) {
-    use std::fmt::Write as _;
+/// Registers the latest report's figures for one scrape.
+pub fn register_metrics(latest: &LatestCheck, reg: &mut prometheus_client::registry::Registry) {
+    use prometheus_client::encoding::EncodeLabelSet;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+    struct SiteKind {
+        site: String,
+        kind: &'static str,
+    }
     let Ok(guard) = latest.lock() else { return };
     let Some(report) = guard.as_ref() else { return };
-    let _ = writeln!(
-        out,
-        "# HELP dualrec_device_check_ok 1 when the site's configuration was read at the last device check.\n# TYPE dualrec_device_check_ok gauge"
-    );
+    let ok = Family::<super::metrics::SiteLabel, Gauge>::default();
+    let drifted = Family::<SiteKind, Gauge>::default();
     for (site, check) in &report.sites {
-        let ok = match check {
-            SiteCheck::Checked { .. } => 1,
+        let read = match check {
+            SiteCheck::Checked { drift, .. } => {
+                let breaking = drift.iter().filter(|d| d.breaks_recording()).count();
+                for (kind, n) in [
+                    ("breaks_recording", breaking),
+                    ("settings", drift.len() - breaking),
+                ] {
+                    drifted
+                        .get_or_create(&SiteKind {
+                            site: site.clone(),
+                            kind,
+                        })
+                        .set(i64::try_from(n).unwrap_or(i64::MAX));
+                }
+                1
+            }
             SiteCheck::Failed(_) => 0,
             SiteCheck::Skipped(_) => continue,
         };
-        let _ = writeln!(out, "dualrec_device_check_ok{{site=\"{site}\"}} {ok}");
+        ok.get_or_create(&super::metrics::SiteLabel { site: site.clone() })
+            .set(read);
     }
-    let _ = writeln!(
-        out,
-        "# HELP dualrec_device_drift Configured devices that drifted from the site at the last check (gone, moved, disabled, settings changed).\n# TYPE dualrec_device_drift gauge"
+    reg.register(
+        "dualrec_device_check_ok",
+        "1 when the site's configuration was read at the last device check",
+        ok,
     );
-    for (site, check) in &report.sites {
-        if let SiteCheck::Checked { drift, .. } = check {
-            let breaking = drift.iter().filter(|d| d.breaks_recording()).count();
-            let settings = drift.len() - breaking;
-            let _ = writeln!(
-                out,
-                "dualrec_device_drift{{site=\"{site}\",kind=\"breaks_recording\"}} {breaking}"
-            );
-            let _ = writeln!(
-                out,
-                "dualrec_device_drift{{site=\"{site}\",kind=\"settings\"}} {settings}"
-            );
-        }
-    }
+    reg.register(
+        "dualrec_device_drift",
+        "Configured devices that drifted from the site at the last check (gone, moved, disabled, settings changed)",
+        drifted,
+    );
 }

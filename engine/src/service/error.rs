@@ -9,6 +9,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::config::Role;
+
 /// An error answer: HTTP status, stable machine-readable code, human message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -60,15 +62,20 @@ impl ApiError {
     }
 
     /// 403: a read-only key tried to write.
-    pub fn forbidden(key: &str) -> Self {
+    pub fn forbidden(key: &str, has: Role, needed: Role) -> Self {
         ApiError {
-            reason: "read_only_key",
+            reason: match has {
+                Role::Metrics => "metrics_only_key",
+                Role::Read | Role::Write => "read_only_key",
+            },
             who: Some(key.to_string()),
             ..ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!(
-                    "API key `{key}` is read-only; this request needs a key with role \"write\""
+                    "API key `{key}` has role \"{}\"; this request needs a key with role \"{}\"",
+                    has.as_str(),
+                    needed.as_str()
                 ),
             )
         }

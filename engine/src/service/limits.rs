@@ -90,22 +90,23 @@ pub struct ConnStats {
 }
 
 impl ConnStats {
-    /// Prometheus text of these counters.
-    pub fn render(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let rows: [(&str, &str, &str, u64); 6] = [
-            ("dualrec_http_connections_open", "gauge", "Connections being served now.", self.open.load(Ordering::Relaxed) as u64),
-            ("dualrec_http_connections_total", "counter", "Connections accepted and served.", self.accepted.load(Ordering::Relaxed)),
-            ("dualrec_http_connections_rejected_total", "counter", "Connections refused because max_connections were open (503 or closed).", self.over_limit.load(Ordering::Relaxed)),
-            ("dualrec_http_header_timeouts_total", "counter", "Connections closed because request headers (or the TLS handshake) did not arrive in time.", self.header_timeouts.load(Ordering::Relaxed)),
-            ("dualrec_http_idle_closed_total", "counter", "Connections closed after idle_timeout without a byte moving.", self.idle_closed.load(Ordering::Relaxed)),
-            ("dualrec_tls_handshake_failures_total", "counter", "TLS handshakes that failed (bad or missing client certificate, not TLS, ...).", self.tls_failures.load(Ordering::Relaxed)),
-        ];
-        for (name, kind, help, v) in rows {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
-            );
+    /// Registers these counters for one scrape.
+    pub fn register(&self, reg: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        reg.register(
+            "dualrec_http_connections_open",
+            "Connections being served now",
+            ConstGauge::new(i64::try_from(self.open.load(Ordering::Relaxed)).unwrap_or(i64::MAX)),
+        );
+        for (name, help, v) in [
+            ("dualrec_http_connections", "Connections accepted and served", &self.accepted),
+            ("dualrec_http_connections_rejected", "Connections refused because max_connections were open (503 or closed)", &self.over_limit),
+            ("dualrec_http_header_timeouts", "Connections closed because request headers (or the TLS handshake) did not arrive in time", &self.header_timeouts),
+            ("dualrec_http_idle_closed", "Connections closed after idle_timeout without a byte moving", &self.idle_closed),
+            ("dualrec_tls_handshake_failures", "TLS handshakes that failed (bad or missing client certificate, not TLS, ...)", &self.tls_failures),
+        ] {
+            reg.register(name, help, ConstCounter::new(v.load(Ordering::Relaxed)));
         }
     }
 }

@@ -45,7 +45,7 @@ pub mod events;
 #[cfg(test)]
 mod fuzz;
 pub mod limits;
-mod metrics;
+pub(crate) mod metrics;
 mod openapi;
 pub mod throttle;
 pub mod tls;
@@ -59,7 +59,6 @@ use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -346,25 +345,8 @@ pub async fn serve(
 /// The API's routes behind the body limit, the request timeout and the
 /// audit layer (outermost, so that it sees timeouts and throttles first).
 fn router(state: Arc<api::AppState>, max_body_bytes: usize, server: &ServerSettings) -> Router {
-    Router::new()
-        .route(
-            "/v1/cameras/{camera}/recording",
-            get(api::get_recording).put(api::put_recording),
-        )
-        .route("/v1/cameras", get(api::list_cameras))
-        .route("/v1/recording/batch", post(api::batch))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(api::metrics))
-        .route("/v1/cluster", get(cluster::get_cluster))
-        .route("/openapi.json", get(api::openapi))
-        .route("/v1/events", get(events::events))
-        .route("/v1/whoami", get(ui::whoami))
-        .route("/ui", get(ui::index))
-        .route("/ui/", get(ui::to_index))
-        .route("/", get(ui::to_index))
-        .route("/ui/app.js", get(ui::script))
-        .route("/ui/app.css", get(ui::style))
+    let (routes, _described) = openapi::routes().split_for_parts();
+    routes
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

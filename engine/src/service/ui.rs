@@ -51,27 +51,45 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     res
 }
 
-/// `GET /ui`: the console page.
+/// The operator console page (no key needed; it asks for one).
+#[utoipa::path(get, path = "/ui", security(()), responses((status = 200, description = "The page.", content_type = "text/html", body = String)))]
 pub(crate) async fn index() -> Response {
     asset(INDEX_HTML, "text/html; charset=utf-8")
 }
 
-/// `GET /ui/` (and `GET /`): to the page.
+/// To the console page.
+#[utoipa::path(get, path = "/ui/", security(()), responses((status = 303, description = "To `/ui`.")))]
 pub(crate) async fn to_index() -> Redirect {
     Redirect::to("/ui")
 }
 
-/// `GET /ui/app.js`.
+/// To the console page.
+#[utoipa::path(get, path = "/", security(()), responses((status = 303, description = "To `/ui`.")))]
+pub(crate) async fn root() -> Redirect {
+    Redirect::to("/ui")
+}
+
+/// The console's script.
+#[utoipa::path(get, path = "/ui/app.js", security(()), responses((status = 200, description = "JavaScript.", content_type = "text/javascript", body = String)))]
 pub(crate) async fn script() -> Response {
     asset(APP_JS, "text/javascript; charset=utf-8")
 }
 
-/// `GET /ui/app.css`.
+/// The console's style sheet.
+#[utoipa::path(get, path = "/ui/app.css", security(()), responses((status = 200, description = "CSS.", content_type = "text/css", body = String)))]
 pub(crate) async fn style() -> Response {
     asset(APP_CSS, "text/css; charset=utf-8")
 }
 
-/// `GET /v1/whoami`: `{"key": NAME, "role": "read"|"write"}` for a valid key.
+/// Which key signed the request: `{"key": NAME, "role": "metrics"|"read"|"write"}`.
+#[utoipa::path(
+    get,
+    path = "/v1/whoami",
+    responses(
+        (status = 200, description = "The key's name and role.", body = serde_json::Value),
+        (status = 401, response = super::openapi::ErrorBody), (status = 429, response = super::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn whoami(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -216,6 +216,17 @@ impl RecorderResponse {
             RecorderResponse::SequencesGet(_) => Operation::SequencesGet,
         }
     }
+
+    /// Whether the answer lists nothing (written as an empty `<OpResult />`).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            RecorderResponse::StartManualRecording(r)
+            | RecorderResponse::StopManualRecording(r) => r.is_empty(),
+            RecorderResponse::IsManualRecording(i) => i.is_empty(),
+            RecorderResponse::SequencesGetTypes(t) => t.is_empty(),
+            RecorderResponse::SequencesGet(e) => e.is_empty(),
+        }
+    }
 }
 
 /// Outcome of Start/Stop for one device. An unknown device comes back here

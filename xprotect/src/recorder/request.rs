@@ -20,57 +20,47 @@ use crate::consts::{RECORDER_COMMAND_NS, WSDL_TYPES_NS};
 use crate::envelope::{self, SoapVersion};
 use crate::error::DecodeError;
 use crate::fields;
-use crate::xml::{escape, Element};
+use crate::write;
+use crate::xml::Element;
 
 /// Encodes `request` as a SOAP 1.1 message for the RecorderCommandService.
 /// Send it with SOAPAction [`Operation::soap_action`].
 pub fn encode_recorder_request(request: &RecorderRequest) -> String {
     let op = request.operation().name();
-    let mut body = format!(
-        "    <{op} xmlns=\"{RECORDER_COMMAND_NS}\">\n      <token>{}</token>\n",
-        escape(request.token())
-    );
-    match request {
-        RecorderRequest::StartManualRecording { device_ids, .. }
-        | RecorderRequest::StopManualRecording { device_ids, .. }
-        | RecorderRequest::IsManualRecording { device_ids, .. } => {
-            if device_ids.is_empty() {
-                body.push_str(&format!(
-                    "      <deviceIds xmlns:a=\"{WSDL_TYPES_NS}\" />\n"
-                ));
-            } else {
-                body.push_str(&format!("      <deviceIds xmlns:a=\"{WSDL_TYPES_NS}\">\n"));
-                for id in device_ids {
-                    body.push_str(&format!("        <a:guid>{}</a:guid>\n", escape(id)));
-                }
-                body.push_str("      </deviceIds>\n");
+    write::envelope(SoapVersion::V11, |xml| {
+        xml.open(op, &[("xmlns", RECORDER_COMMAND_NS)]);
+        xml.leaf("token", request.token());
+        match request {
+            RecorderRequest::StartManualRecording { device_ids, .. }
+            | RecorderRequest::StopManualRecording { device_ids, .. }
+            | RecorderRequest::IsManualRecording { device_ids, .. } => {
+                let ns = [("xmlns:a", WSDL_TYPES_NS)];
+                xml.element("deviceIds", &ns, device_ids.is_empty(), |xml| {
+                    for id in device_ids {
+                        xml.leaf("a:guid", id);
+                    }
+                });
+            }
+            RecorderRequest::SequencesGetTypes { device_id, .. } => {
+                xml.leaf("deviceId", device_id);
+            }
+            RecorderRequest::SequencesGet {
+                device_id,
+                sequence_type,
+                min_time,
+                max_time,
+                max_count,
+                ..
+            } => {
+                xml.leaf("deviceId", device_id);
+                xml.leaf("sequenceType", sequence_type);
+                xml.leaf("minTime", &min_time.to_string());
+                xml.leaf("maxTime", &max_time.to_string());
+                xml.leaf("maxCount", &max_count.to_string());
             }
         }
-        RecorderRequest::SequencesGetTypes { device_id, .. } => {
-            body.push_str(&format!(
-                "      <deviceId>{}</deviceId>\n",
-                escape(device_id)
-            ));
-        }
-        RecorderRequest::SequencesGet {
-            device_id,
-            sequence_type,
-            min_time,
-            max_time,
-            max_count,
-            ..
-        } => {
-            body.push_str(&format!(
-                "      <deviceId>{}</deviceId>\n      <sequenceType>{}</sequenceType>\n      \
-                 <minTime>{min_time}</minTime>\n      <maxTime>{max_time}</maxTime>\n      \
-                 <maxCount>{max_count}</maxCount>\n",
-                escape(device_id),
-                escape(sequence_type),
-            ));
-        }
-    }
-    body.push_str(&format!("    </{op}>\n"));
-    envelope::wrap(SoapVersion::V11, &body)
+        xml.close(op);
+    })
 }
 
 /// Decodes a RecorderCommandService request. An operation this service does

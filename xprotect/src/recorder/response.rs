@@ -15,7 +15,8 @@ use crate::envelope::{self, SoapVersion};
 use crate::error::DecodeError;
 use crate::fault::{self, Fault};
 use crate::fields;
-use crate::xml::{escape, Element};
+use crate::write;
+use crate::xml::Element;
 
 /// Encodes `response` as a SOAP 1.1 message.
 pub fn encode_recorder_response(response: &RecorderResponse) -> String {
@@ -26,80 +27,54 @@ pub fn encode_recorder_response(response: &RecorderResponse) -> String {
 /// in the version the request came in (ASMX services accept both).
 pub fn encode_recorder_response_as(version: SoapVersion, response: &RecorderResponse) -> String {
     let op = response.operation().name();
-    let items: Vec<String> = match response {
-        RecorderResponse::StartManualRecording(results)
-        | RecorderResponse::StopManualRecording(results) => results
-            .iter()
-            .map(|r| {
-                item(
-                    "ManualRecordingResult",
-                    &[
-                        ("DeviceId", escape(&r.device_id)),
-                        ("ResultCode", r.result_code.to_string()),
-                        ("Message", escape(&r.message)),
-                    ],
-                )
-            })
-            .collect(),
-        RecorderResponse::IsManualRecording(infos) => infos
-            .iter()
-            .map(|i| {
-                item(
-                    "ManualRecordingInfo",
-                    &[
-                        ("DeviceId", escape(&i.device_id)),
-                        ("IsManualRecording", i.is_manual_recording.to_string()),
-                    ],
-                )
-            })
-            .collect(),
-        RecorderResponse::SequencesGetTypes(types) => types
-            .iter()
-            .map(|t| {
-                item(
-                    "SequenceType",
-                    &[("Id", escape(&t.id)), ("Name", escape(&t.name))],
-                )
-            })
-            .collect(),
-        RecorderResponse::SequencesGet(entries) => entries
-            .iter()
-            .map(|e| {
-                item(
-                    "SequenceEntry",
-                    &[
-                        ("TimeBegin", e.time_begin.to_string()),
-                        ("TimeTrigged", e.time_trigged.to_string()),
-                        ("TimeEnd", e.time_end.to_string()),
-                    ],
-                )
-            })
-            .collect(),
-    };
-    let result = if items.is_empty() {
-        format!("      <{op}Result />\n")
-    } else {
-        format!(
-            "      <{op}Result>\n{}      </{op}Result>\n",
-            items.concat()
-        )
-    };
-    envelope::wrap(
-        version,
-        &format!(
-            "    <{op}Response xmlns=\"{RECORDER_COMMAND_NS}\">\n{result}    </{op}Response>\n"
-        ),
-    )
-}
-
-/// One item element with already-escaped leaf fields.
-fn item(name: &str, leaves: &[(&str, String)]) -> String {
-    let mut out = format!("        <{name}>\n");
-    for (leaf, value) in leaves {
-        out.push_str(&format!("          <{leaf}>{value}</{leaf}>\n"));
-    }
-    out.push_str(&format!("        </{name}>\n"));
-    out
+    let response_name = format!("{op}Response");
+    let result_name = format!("{op}Result");
+    write::envelope(version, |xml| {
+        xml.open(&response_name, &[("xmlns", RECORDER_COMMAND_NS)]);
+        xml.element(
+            &result_name,
+            &[],
+            response.is_empty(),
+            |xml| match response {
+                RecorderResponse::StartManualRecording(results)
+                | RecorderResponse::StopManualRecording(results) => {
+                    for r in results {
+                        xml.open("ManualRecordingResult", &[]);
+                        xml.leaf("DeviceId", &r.device_id);
+                        xml.leaf("ResultCode", &r.result_code.to_string());
+                        xml.leaf("Message", &r.message);
+                        xml.close("ManualRecordingResult");
+                    }
+                }
+                RecorderResponse::IsManualRecording(infos) => {
+                    for i in infos {
+                        xml.open("ManualRecordingInfo", &[]);
+                        xml.leaf("DeviceId", &i.device_id);
+                        xml.leaf("IsManualRecording", &i.is_manual_recording.to_string());
+                        xml.close("ManualRecordingInfo");
+                    }
+                }
+                RecorderResponse::SequencesGetTypes(types) => {
+                    for t in types {
+                        xml.open("SequenceType", &[]);
+                        xml.leaf("Id", &t.id);
+                        xml.leaf("Name", &t.name);
+                        xml.close("SequenceType");
+                    }
+                }
+                RecorderResponse::SequencesGet(entries) => {
+                    for e in entries {
+                        xml.open("SequenceEntry", &[]);
+                        xml.leaf("TimeBegin", &e.time_begin.to_string());
+                        xml.leaf("TimeTrigged", &e.time_trigged.to_string());
+                        xml.leaf("TimeEnd", &e.time_end.to_string());
+                        xml.close("SequenceEntry");
+                    }
+                }
+            },
+        );
+        xml.close(&response_name);
+    })
 }
 
 /// Decodes the answer to a request of `operation`: the response, or the

@@ -43,8 +43,10 @@ pub use hub::{Change, Cursor, Hub, Kind, Outgoing, SnapshotReason, TooManySubscr
 pub use sites::{Problem, SiteTracker, SiteView};
 
 use super::api::{AppState, CameraState};
-use super::auth::authenticate;
+use super::auth::authorize;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
+use crate::config::Role;
 use crate::core::CameraStatus;
 use crate::runtime::{EngineHandle, RuntimeEvent};
 
@@ -178,12 +180,25 @@ fn sse_event(o: Outgoing) -> Event {
     Event::default().id(o.id).event(o.event).data(&*o.data)
 }
 
-/// `GET /v1/events`.
+/// Server-Sent Events: every camera's state as it changes.
+///
+/// A `snapshot` of every camera first, then `camera` and `site` events;
+/// `Last-Event-ID` resumes where a dropped connection left off.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The last event id seen, to resume.")),
+    responses(
+        (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
+        (status = 401, response = ErrorBody), (status = 403, response = ErrorBody),
+        (status = 429, response = ErrorBody), (status = 503, response = ErrorBody),
+    )
+)]
 pub(crate) async fn events(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authenticate(&st.keys, &headers)?;
+    authorize(&st.keys, &headers, Role::Read)?;
     st.check_ready()?;
     let last = headers
         .get("last-event-id")

@@ -325,9 +325,23 @@ impl Mirror {
 
     /// Keeps timed-out probe or login `req` for its late answer (see
     /// [`Mirror::on_reply`]), forgetting those past the late-request horizon.
+    ///
+    /// The sweep runs only when the earliest kept request has passed the
+    /// horizon: sweeping on every time-out made a burst of `n` time-outs
+    /// (a site going away under hundreds of recorders) cost `n²`. What is
+    /// kept after each call is the same as with a sweep every time.
     fn keep_for_late_answer(&mut self, now: Nanos, req: RequestId, inflight: InFlight) {
         let horizon = super::replies::LATE_REQUEST_HORIZON;
-        self.late_answers.retain(|_, f| f.sent_at + horizon > now);
+        if self.late_answers_expire <= now {
+            self.late_answers.retain(|_, f| f.sent_at + horizon > now);
+            self.late_answers_expire = self
+                .late_answers
+                .values()
+                .map(|f| f.sent_at + horizon)
+                .min()
+                .unwrap_or(Nanos::MAX);
+        }
+        self.late_answers_expire = self.late_answers_expire.min(inflight.sent_at + horizon);
         self.late_answers.insert(req, inflight);
     }
 

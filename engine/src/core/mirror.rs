@@ -91,6 +91,9 @@ pub struct Mirror {
     /// Probes that timed out, kept for the late-request horizon: an answer
     /// arriving after the time-out still says what the recorder did.
     pub(super) late_answers: HashMap<RequestId, InFlight>,
+    /// When the earliest of `late_answers` passes the horizon (`Nanos::MAX`
+    /// when none is kept): no sweep is needed before then.
+    pub(super) late_answers_expire: Nanos,
     pub(super) next_req: u64,
     pub(super) timers: Timers,
     pub(super) dirty: Vec<usize>,
@@ -166,6 +169,7 @@ impl Mirror {
             sites,
             inflight: HashMap::new(),
             late_answers: HashMap::new(),
+            late_answers_expire: Nanos::MAX,
             next_req: 0,
             timers: Timers::default(),
             dirty: Vec::new(),

@@ -337,7 +337,9 @@ fn an_invalid_config_exits_2_naming_file_line_col() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("engine.toml:14:8: unknown variant `admin`; expected `read` or `write`"),
+        stderr.contains(
+            "engine.toml:14:8: unknown variant `admin`; expected one of `metrics`, `read`, `write`"
+        ),
         "{stderr}"
     );
     // --check validates (secrets included) without starting anything.

@@ -13,6 +13,12 @@ fn run_real(name: &str) -> harness::runner::RunOutput {
 }
 
 fn run_real_traced(name: &str, trace: bool) -> harness::runner::RunOutput {
+    // The harness's warnings (a click batch refused or retried, a fault not
+    // applied) go to the test's output, shown when a run fails.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);

@@ -135,6 +135,15 @@ impl ChildEngine {
     }
 
     /// Sends clicks as one batch; returns how many the engine acknowledged.
+    ///
+    /// Retries the way a button client must: a request that failed in
+    /// transit (a keep-alive connection closed under it, a time-out) or was
+    /// refused for a passing reason (`408`, `429`, `5xx`) is sent again, up
+    /// to [`CLICK_ATTEMPTS`] times. Setting an intent is idempotent (the same
+    /// camera to the same state), so a request that did arrive the first
+    /// time does no harm when repeated; the caller sends the next wave only
+    /// after this one, so each camera's clicks stay in order. Any other
+    /// refusal (`4xx`: a bad key, an unknown camera) is final.
     pub async fn click(&self, intents: &[(String, bool)]) -> Result<usize, String> {
         let Some(base) = &self.base_url else {
             return Err("engine not running".into());
@@ -144,23 +153,55 @@ impl ChildEngine {
                 .iter()
                 .map(|(camera, recording)| serde_json::json!({"camera": camera, "recording": recording}))
                 .collect::<Vec<_>>()
-        });
-        let resp = self
-            .http
-            .post(format!("{base}/v1/recording/batch"))
-            .bearer_auth(API_KEY)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = resp.status();
-        if !status.is_success() {
-            let text = resp.text().await.unwrap_or_default();
-            return Err(format!("HTTP {status}: {text}"));
+        })
+        .to_string();
+        let mut backoff = CLICK_RETRY_INITIAL;
+        let mut failures = Vec::new();
+        for attempt in 1..=CLICK_ATTEMPTS {
+            let sent = self
+                .http
+                .post(format!("{base}/v1/recording/batch"))
+                .bearer_auth(API_KEY)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            let failure = match sent {
+                Ok(resp) if resp.status().is_success() => return Ok(intents.len()),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let text = resp.text().await.unwrap_or_default();
+                    let failure = format!("HTTP {status}: {}", text.trim());
+                    if !is_passing(status) {
+                        failures.push(failure);
+                        break;
+                    }
+                    failure
+                }
+                Err(e) => format!("{e:#}"),
+            };
+            tracing::warn!(attempt, error = %failure, "click batch not accepted; retrying");
+            failures.push(failure);
+            if attempt < CLICK_ATTEMPTS {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(CLICK_RETRY_MAX);
+            }
         }
-        Ok(intents.len())
+        Err(failures.join("; "))
     }
+}
+
+/// Attempts at one click batch before the clicks count as lost.
+const CLICK_ATTEMPTS: u32 = 6;
+/// Wait before the first retry; doubled per attempt up to [`CLICK_RETRY_MAX`].
+const CLICK_RETRY_INITIAL: Duration = Duration::from_millis(25);
+const CLICK_RETRY_MAX: Duration = Duration::from_millis(800);
+
+/// A refusal worth retrying: the engine was busy, slow or briefly unready.
+fn is_passing(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
 }
 
 impl Drop for ChildEngine {
@@ -245,4 +286,88 @@ fn config_text(
         dur(p.token_renew_before),
     );
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// An engine stand-in: answers connection `i` with `answers[i]` (`None`:
+    /// closes the connection without answering), and counts requests.
+    async fn stand_in(
+        answers: Vec<Option<&'static str>>,
+    ) -> (String, tokio::task::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let mut served = 0;
+            for answer in answers {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    break;
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = sock.read(&mut buf).await;
+                served += 1;
+                if let Some(status) = answer {
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                    );
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                }
+            }
+            served
+        });
+        (url, server)
+    }
+
+    fn engine_at(url: String) -> ChildEngine {
+        let dir = tempfile::tempdir().unwrap();
+        ChildEngine {
+            binary: PathBuf::from("dualrec"),
+            config: dir.path().join("engine.toml"),
+            dir,
+            child: None,
+            base_url: Some(url),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            incarnation: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_click_lost_in_transit_or_refused_in_passing_is_sent_again() {
+        let (url, server) =
+            stand_in(vec![None, Some("503 Service Unavailable"), Some("200 OK")]).await;
+        let engine = engine_at(url);
+        let acknowledged = engine.click(&[("cam-001".into(), true)]).await;
+        assert_eq!(acknowledged, Ok(1));
+        assert_eq!(server.await.unwrap(), 3, "dropped, 503, then accepted");
+    }
+
+    #[tokio::test]
+    async fn a_final_refusal_is_not_retried() {
+        let (url, server) = stand_in(vec![Some("404 Not Found"), Some("200 OK")]).await;
+        let engine = engine_at(url);
+        let err = engine.click(&[("cam-404".into(), true)]).await.unwrap_err();
+        assert!(err.contains("404"), "{err}");
+        server.abort();
+        assert!(
+            server.await.is_err(),
+            "the stand-in still waited for a second request"
+        );
+    }
+
+    #[tokio::test]
+    async fn clicks_count_as_lost_after_the_last_attempt() {
+        let (url, server) = stand_in(vec![
+            Some("503 Service Unavailable");
+            CLICK_ATTEMPTS as usize
+        ])
+        .await;
+        let engine = engine_at(url);
+        let err = engine.click(&[("cam-001".into(), true)]).await.unwrap_err();
+        assert_eq!(err.matches("503").count(), CLICK_ATTEMPTS as usize, "{err}");
+        assert_eq!(server.await.unwrap(), CLICK_ATTEMPTS as usize);
+    }
 }

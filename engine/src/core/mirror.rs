@@ -87,7 +87,7 @@ pub struct Mirror {
     /// (`probe_sets[site][recorder]`, see `probe_set.rs`).
     pub(super) probe_sets: Vec<Vec<Vec<usize>>>,
     pub(super) sites: Vec<SiteState>,
-    pub(super) inflight: HashMap<RequestId, InFlight>,
+    pub(super) inflight: super::inflight::InFlightTable,
     /// Probes that timed out, kept for the late-request horizon: an answer
     /// arriving after the time-out still says what the recorder did.
     pub(super) late_answers: HashMap<RequestId, InFlight>,
@@ -167,7 +167,7 @@ impl Mirror {
             device_index,
             recorder_cameras,
             sites,
-            inflight: HashMap::new(),
+            inflight: super::inflight::InFlightTable::new(nsites),
             late_answers: HashMap::new(),
             late_answers_expire: Nanos::MAX,
             next_req: 0,

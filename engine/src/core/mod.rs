@@ -18,6 +18,7 @@ mod device_errors;
 mod device_id;
 mod dispatch;
 mod handover;
+mod inflight;
 mod mirror;
 mod overdue;
 mod pair;

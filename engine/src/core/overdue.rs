@@ -156,18 +156,15 @@ impl Mirror {
         let Some(after) = self.overdue_when_overtaken(site) else {
             return;
         };
+        // Out for the overtaken delay: sent no later than `now - after`.
+        let Some(sent_by) = now.checked_sub(after) else {
+            return;
+        };
         let mut overdue: Vec<RequestId> = self
             .inflight
-            .iter()
-            .filter(|(_, f)| {
-                f.site == site
-                    && f.sent_at < sent_at
-                    && now >= f.sent_at + after
-                    && matches!(f.purpose, super::mirror::Purpose::Op(..))
-            })
-            .map(|(&req, _)| req)
+            .ops_sent_before(site, sent_at, sent_by)
             .collect();
-        // The map's order is random; the engine's output must not be.
+        // In request order, as always (send order may tie).
         overdue.sort_unstable();
         for req in overdue {
             self.mark_waiting_dirty(req);

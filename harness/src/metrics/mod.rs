@@ -280,10 +280,21 @@ impl Metrics {
 
     /// The `n` worst sessions (see [`SessionRecord::badness_key`]).
     pub fn worst_sessions(&self, n: usize) -> Vec<&SessionRecord> {
-        let mut v: Vec<&SessionRecord> = self.sessions.iter().collect();
-        v.sort_by(|a, b| a.badness_key().cmp(&b.badness_key()));
-        v.truncate(n);
-        v
+        // The order of a stable sort of all sessions, without sorting them
+        // all: a day at 10,000 cameras has 290,000 sessions and wants 20.
+        let by_badness = |a: &(usize, &SessionRecord), b: &(usize, &SessionRecord)| {
+            (a.1.badness_key().cmp(&b.1.badness_key())).then(a.0.cmp(&b.0))
+        };
+        let mut v: Vec<(usize, &SessionRecord)> = self.sessions.iter().enumerate().collect();
+        if n == 0 {
+            return Vec::new();
+        }
+        if v.len() > n {
+            v.select_nth_unstable_by(n - 1, by_badness);
+            v.truncate(n);
+        }
+        v.sort_by(by_badness);
+        v.into_iter().map(|(_, s)| s).collect()
     }
 }
 

@@ -18,8 +18,6 @@
 //! started, and the run's fault windows shaded behind (site faults red,
 //! engine crashes purple, as in the session timelines).
 
-use std::collections::BTreeMap;
-
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use sim::intervals::Nanos;
@@ -78,7 +76,7 @@ pub fn bucket_ns(duration_ns: Nanos) -> Nanos {
         .saturating_mul(SECOND)
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Bucket {
     count: u64,
     sum: u128,
@@ -93,7 +91,9 @@ pub fn build(metrics: &Metrics, duration_ns: Nanos) -> LatencyOverTime {
     let mut series = Vec::new();
     for metric in OVER_TIME_METRICS {
         for (r, site) in metrics.sites().iter().enumerate() {
-            let mut buckets: BTreeMap<Nanos, Bucket> = BTreeMap::new();
+            // Indexed by bucket number: at most MAX_BUCKETS within the run
+            // (a stop after its end grows it).
+            let mut buckets: Vec<Bucket> = Vec::new();
             for s in metrics.sessions() {
                 let Some(lane) = s.sites.get(r) else { continue };
                 let (at, sample) = if metric == "start_latency" {
@@ -103,7 +103,11 @@ pub fn build(metrics: &Metrics, duration_ns: Nanos) -> LatencyOverTime {
                 } else {
                     (s.stop_ns, lane.stop_latency_ns)
                 };
-                let b = buckets.entry(at / width).or_default();
+                let i = (at / width) as usize;
+                if i >= buckets.len() {
+                    buckets.resize(i + 1, Bucket::default());
+                }
+                let b = &mut buckets[i];
                 match sample {
                     Some(v) => {
                         b.count += 1;
@@ -116,9 +120,10 @@ pub fn build(metrics: &Metrics, duration_ns: Nanos) -> LatencyOverTime {
             }
             let points = buckets
                 .into_iter()
+                .enumerate()
                 .filter(|(_, b)| b.count > 0 || b.not_started > 0)
                 .map(|(i, b)| LatencyPoint {
-                    at_ns: i * width,
+                    at_ns: i as Nanos * width,
                     count: b.count,
                     mean_ns: (b.count > 0).then(|| {
                         let n = u128::from(b.count);

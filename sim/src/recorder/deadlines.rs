@@ -86,3 +86,74 @@ impl DeadlineIndex {
             .map(|&(_, r)| r)
     }
 }
+
+/// One recorder's pending auto-stops, `(deadline, device)`, earliest first,
+/// with the earliest kept at hand: every call on a recorder first asks
+/// whether an auto-stop is due, and walking the tree to its first leaf for
+/// that was a chain of cache misses once a site holds hundreds of
+/// recorders.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DueSet {
+    order: BTreeSet<(Nanos, usize)>,
+    first: Option<(Nanos, usize)>,
+}
+
+impl DueSet {
+    pub fn first(&self) -> Option<(Nanos, usize)> {
+        self.first
+    }
+
+    pub fn insert(&mut self, entry: (Nanos, usize)) {
+        self.order.insert(entry);
+        if self.first.is_none_or(|f| entry < f) {
+            self.first = Some(entry);
+        }
+    }
+
+    pub fn remove(&mut self, entry: &(Nanos, usize)) {
+        if self.order.remove(entry) && self.first == Some(*entry) {
+            self.first = self.order.first().copied();
+        }
+    }
+
+    pub fn pop_first(&mut self) -> Option<(Nanos, usize)> {
+        let popped = self.order.pop_first();
+        self.first = self.order.first().copied();
+        popped
+    }
+
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.first = None;
+    }
+}
+
+#[cfg(test)]
+mod due_set_tests {
+    use super::*;
+
+    #[test]
+    fn the_earliest_follows_every_change() {
+        let mut s = DueSet::default();
+        assert_eq!(s.first(), None);
+        s.insert((30, 1));
+        s.insert((10, 2));
+        s.insert((20, 3));
+        assert_eq!(s.first(), Some((10, 2)));
+        s.remove(&(20, 3));
+        assert_eq!(s.first(), Some((10, 2)));
+        s.remove(&(10, 2));
+        assert_eq!(s.first(), Some((30, 1)));
+        s.remove(&(99, 9));
+        assert_eq!(s.first(), Some((30, 1)));
+        s.insert((5, 4));
+        assert_eq!(s.pop_first(), Some((5, 4)));
+        assert_eq!(s.first(), Some((30, 1)));
+        assert_eq!(s.pop_first(), Some((30, 1)));
+        assert_eq!(s.first(), None);
+        assert_eq!(s.pop_first(), None);
+        s.insert((1, 1));
+        s.clear();
+        assert_eq!(s.first(), None);
+    }
+}

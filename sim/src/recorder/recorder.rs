@@ -9,11 +9,12 @@
 //! and first applies every auto-stop due at or before `now`, each at its own
 //! deadline, so the result never depends on how often the caller polls.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use engine::core::{DeviceId, DeviceSettings};
 
 use super::config::RecorderConfig;
+use super::deadlines::DueSet;
 use super::device::{Device, ManualInterval};
 use crate::intervals::{IntervalSet, Nanos, Span};
 
@@ -35,7 +36,7 @@ pub struct Recorder {
     settings: Vec<DeviceSettings>,
     /// Pending auto-stops `(deadline, device)`, exactly one per device that
     /// is manually recording with a limit (kept exact, no lazy deletion).
-    deadlines: BTreeSet<(Nanos, usize)>,
+    deadlines: DueSet,
     alive: bool,
     /// Last boot (or creation): the pre-buffer holds nothing older.
     booted_at: Nanos,
@@ -71,7 +72,7 @@ impl Recorder {
             devs,
             recording,
             settings,
-            deadlines: BTreeSet::new(),
+            deadlines: DueSet::default(),
             alive: true,
             booted_at: now,
             last_now: now,
@@ -160,7 +161,7 @@ impl Recorder {
     }
 
     fn apply_due(&mut self, now: Nanos) {
-        while let Some(&(deadline, d)) = self.deadlines.first() {
+        while let Some((deadline, d)) = self.deadlines.first() {
             if deadline > now {
                 break;
             }
@@ -238,7 +239,7 @@ impl Recorder {
 
     /// Earliest pending auto-stop. O(log n).
     pub fn next_deadline(&self) -> Option<Nanos> {
-        self.deadlines.first().map(|&(t, _)| t)
+        self.deadlines.first().map(|(t, _)| t)
     }
 
     /// Applies every auto-stop due at or before `now`, each ending its

@@ -380,6 +380,7 @@ impl Mirror {
         for site in 0..self.nsites {
             let p = c * self.nsites + site;
             let pair = &mut self.pairs[p];
+            pair.desired = Some(recording);
             if pair.slot.is_none() {
                 continue;
             }
@@ -412,6 +413,8 @@ impl Mirror {
     }
 
     pub(super) fn desired(&self, p: usize) -> Option<bool> {
-        self.cameras[p / self.nsites].intent.map(|(_, r)| r)
+        let desired = self.pairs[p].desired;
+        debug_assert_eq!(desired, self.cameras[p / self.nsites].intent.map(|(_, r)| r));
+        desired
     }
 }

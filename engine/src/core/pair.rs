@@ -73,6 +73,11 @@ pub(crate) struct Pair {
     pub device_rejections: u32,
     /// In its recorder's probe set (see `probe_set.rs`).
     pub probe_listed: bool,
+    /// The camera's intent (`None` before its first click), copied into
+    /// each of its pairs: the probe walk reads it with the pair's other
+    /// fields instead of from the camera table, a cache miss per listed
+    /// camera once the installation outgrows the cache.
+    pub desired: Option<bool>,
 }
 
 impl Pair {
@@ -97,6 +102,7 @@ impl Pair {
             start_in_doubt: false,
             device_rejections: 0,
             probe_listed: false,
+            desired: None,
         }
     }
 

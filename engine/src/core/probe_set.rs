@@ -57,11 +57,11 @@ impl Mirror {
         let listed = self.probe_sets[site][recorder].len();
         let mut pairs = Vec::with_capacity(listed);
         let mut devices = Vec::with_capacity(listed);
-        let (cameras, all_pairs) = (&self.cameras, &mut self.pairs);
+        let all_pairs = &mut self.pairs;
         self.probe_sets[site][recorder].retain(|&c| {
             let p = c * nsites + site;
             let pair = &mut all_pairs[p];
-            let Some((_, desired)) = cameras[c].intent else {
+            let Some(desired) = pair.desired else {
                 pair.probe_listed = false;
                 return false;
             };

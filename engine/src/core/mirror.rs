@@ -414,7 +414,10 @@ impl Mirror {
 
     pub(super) fn desired(&self, p: usize) -> Option<bool> {
         let desired = self.pairs[p].desired;
-        debug_assert_eq!(desired, self.cameras[p / self.nsites].intent.map(|(_, r)| r));
+        debug_assert_eq!(
+            desired,
+            self.cameras[p / self.nsites].intent.map(|(_, r)| r)
+        );
         desired
     }
 }

@@ -30,37 +30,41 @@ use super::types::Nanos;
 pub const BUCKET_NANOS: Nanos = 1 << BUCKET_SHIFT;
 const BUCKET_SHIFT: u32 = 30;
 
-struct Entry<T> {
+/// A heap entry: the order key and where the item waits. Items stay put in
+/// `TimeQueue::items` while their 24-byte keys are sifted, so a heap of
+/// large items (the simulator's events carry whole requests) moves no more
+/// memory than a heap of small ones.
+#[derive(PartialEq, Eq)]
+struct Entry {
     at: Nanos,
     seq: u64,
-    item: T,
+    slot: usize,
 }
 
-impl<T> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
+impl PartialOrd for Entry {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<T> Ord for Entry<T> {
+impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap, the earliest must come first.
+        // (`slot` never decides: `seq` is unique.)
         (other.at, other.seq).cmp(&(self.at, self.seq))
     }
 }
 
 /// Items ordered by (due time, insertion sequence), earliest first.
 pub struct TimeQueue<T> {
-    /// Bucket number (`at / BUCKET_NANOS`) → its items. Never holds an
+    /// Bucket number (`at / BUCKET_NANOS`) → its entries. Never holds an
     /// empty bucket, so the first one holds the earliest item.
-    buckets: BTreeMap<u64, BinaryHeap<Entry<T>>>,
+    buckets: BTreeMap<u64, BinaryHeap<Entry>>,
     /// Emptied buckets' heaps, reused so a steady run does not allocate.
-    spare: Vec<BinaryHeap<Entry<T>>>,
+    spare: Vec<BinaryHeap<Entry>>,
+    /// The items, by slot; `None` where a slot is free.
+    items: Vec<Option<T>>,
+    /// Free slots of `items`, reused last-freed first (warm in cache).
+    free: Vec<usize>,
     seq: u64,
     len: usize,
 }
@@ -70,6 +74,8 @@ impl<T> Default for TimeQueue<T> {
         TimeQueue {
             buckets: BTreeMap::new(),
             spare: Vec::new(),
+            items: Vec::new(),
+            free: Vec::new(),
             seq: 0,
             len: 0,
         }
@@ -96,6 +102,16 @@ impl<T> TimeQueue<T> {
     pub fn push(&mut self, at: Nanos, item: T) {
         self.seq += 1;
         self.len += 1;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.items[slot] = Some(item);
+                slot
+            }
+            None => {
+                self.items.push(Some(item));
+                self.items.len() - 1
+            }
+        };
         let spare = &mut self.spare;
         self.buckets
             .entry(at >> BUCKET_SHIFT)
@@ -103,7 +119,7 @@ impl<T> TimeQueue<T> {
             .push(Entry {
                 at,
                 seq: self.seq,
-                item,
+                slot,
             });
     }
 
@@ -121,8 +137,10 @@ impl<T> TimeQueue<T> {
             self.spare.push(first.remove());
         }
         let entry = entry?;
+        let item = self.items[entry.slot].take()?;
+        self.free.push(entry.slot);
         self.len -= 1;
-        Some((entry.at, entry.item))
+        Some((entry.at, item))
     }
 
     pub fn len(&self) -> usize {

@@ -12,6 +12,10 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use engine::core::*;
 
+/// The allocator `dualrec` ships with (see `src/main.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/ideal_site.rs"]
 mod ideal_site;
 use ideal_site::answer_all;

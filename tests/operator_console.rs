@@ -606,8 +606,16 @@ async fn operator_console_in_headless_chromium() {
     }
     p.shot("stop-all-stopped").await;
 
-    // Paging moves through the list.
+    // Paging moves through the list. Clearing the search re-renders after
+    // a short debounce; until then the filtered list fits one page and
+    // "Next page" is disabled (a click on it would do nothing), so wait
+    // for the whole list, as a user would see it.
     search.clear().await.unwrap();
+    p.wait_js(
+        "the whole list is shown again",
+        "!document.getElementById('next-page').disabled",
+    )
+    .await;
     p.button("Next page").await.click().await.unwrap();
     p.wait_js(
         "page 2 starts at cam-049",

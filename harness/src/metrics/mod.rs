@@ -285,10 +285,10 @@ impl Metrics {
         let by_badness = |a: &(usize, &SessionRecord), b: &(usize, &SessionRecord)| {
             (a.1.badness_key().cmp(&b.1.badness_key())).then(a.0.cmp(&b.0))
         };
-        let mut v: Vec<(usize, &SessionRecord)> = self.sessions.iter().enumerate().collect();
         if n == 0 {
             return Vec::new();
         }
+        let mut v: Vec<(usize, &SessionRecord)> = self.sessions.iter().enumerate().collect();
         if v.len() > n {
             v.select_nth_unstable_by(n - 1, by_badness);
             v.truncate(n);

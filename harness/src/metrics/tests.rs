@@ -384,6 +384,19 @@ fn metrics_worst_sessions_order() {
         .collect();
     assert_eq!(worst, ["cam-002", "cam-003", "cam-001"]);
     assert_eq!(m.worst_sessions(1).len(), 1);
+    // Selecting the first n gives the order of a stable sort of all, for
+    // every n.
+    let mut all: Vec<&SessionRecord> = m.sessions().iter().collect();
+    all.sort_by(|a, b| a.badness_key().cmp(&b.badness_key()));
+    for n in 0..=4 {
+        let picked: Vec<*const SessionRecord> = m
+            .worst_sessions(n)
+            .into_iter()
+            .map(|s| s as *const _)
+            .collect();
+        let want: Vec<*const SessionRecord> = all.iter().take(n).map(|s| *s as *const _).collect();
+        assert_eq!(picked, want, "n = {n}");
+    }
 }
 
 #[test]

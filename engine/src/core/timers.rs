@@ -38,8 +38,13 @@ pub(crate) struct Timers {
 impl Timers {
     pub fn arm(&mut self, at: Nanos, timer: Timer) {
         // The queue breaks ties in arming order, so equal deadlines fire
-        // deterministically.
-        self.queue.push(at, timer);
+        // deterministically. Request time-outs are a fixed delay after
+        // sending, so they are armed in due order: most are never needed
+        // (the answer came first), and a plain queue holds them for free.
+        match timer {
+            Timer::RequestTimeout(_) => self.queue.push_in_order(at, timer),
+            _ => self.queue.push(at, timer),
+        }
     }
 
     pub fn next_deadline(&self) -> Option<Nanos> {

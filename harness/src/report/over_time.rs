@@ -22,6 +22,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use sim::intervals::Nanos;
 
+use super::plots::{line_chart_frame, PALETTE};
 use super::timeline::colour;
 use super::FaultReport;
 use crate::metrics::Metrics;
@@ -146,16 +147,6 @@ pub fn build(metrics: &Metrics, duration_ns: Nanos) -> LatencyOverTime {
     }
 }
 
-/// Site colours, in site order (those of the percentile plots).
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(52, 120, 200),
-    RGBColor(230, 120, 30),
-    RGBColor(46, 160, 90),
-    RGBColor(200, 50, 60),
-    RGBColor(130, 80, 190),
-    RGBColor(120, 120, 120),
-];
-
 /// One metric's series over a run of `duration_ns` as an SVG document,
 /// faults shaded; empty when no series has a point.
 pub fn over_time_svg(
@@ -223,13 +214,7 @@ fn draw(
     let x_of = |at: Nanos| (at.saturating_add(bucket_ns / 2)).min(duration_ns) as f64 / per_x;
     let root = SVGBackend::with_string(out, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .margin_right(28)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
+    let mut chart = line_chart_frame(&root, title).build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
     chart
         .configure_mesh()
         .x_desc(format!("time since the run began ({x_unit})"))

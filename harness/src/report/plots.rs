@@ -60,8 +60,8 @@ pub fn decode(blob: &HistogramBlob) -> Result<Histogram<u64>, DecodeError> {
         .map_err(|source| DecodeError::V2 { what, source })
 }
 
-/// Series colours, in order.
-const PALETTE: [RGBColor; 6] = [
+/// Series colours, in order (sites keep their colour across plots).
+pub(super) const PALETTE: [RGBColor; 6] = [
     RGBColor(52, 120, 200),
     RGBColor(230, 120, 30),
     RGBColor(46, 160, 90),
@@ -69,6 +69,22 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(130, 80, 190),
     RGBColor(120, 120, 120),
 ];
+
+/// The frame of a line chart (percentiles, latency over time): caption,
+/// margins with room for the last x label, label areas.
+pub(super) fn line_chart_frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &'b str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut frame = ChartBuilder::on(root);
+    frame
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .margin_right(28)
+        .x_label_area_size(36)
+        .y_label_area_size(60);
+    frame
+}
 
 /// Label of a log-scaled percentile tick `x = 1 / (1 − q)`.
 fn percentile_label(x: f64) -> String {
@@ -127,12 +143,7 @@ fn draw_percentiles(
         * 1.1;
     let root = SVGBackend::with_string(out, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .margin_right(28)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
+    let mut chart = line_chart_frame(&root, title)
         .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)?;
     chart
         .configure_mesh()

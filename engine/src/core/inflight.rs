@@ -16,14 +16,17 @@
 //!
 //! Pure bookkeeping: no clock, no I/O.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 
 use super::mirror::{InFlight, Purpose};
 use super::types::{Nanos, RequestId, SiteId};
 
 #[derive(Debug, Default)]
 pub(super) struct InFlightTable {
-    by_id: HashMap<RequestId, InFlight>,
+    /// FxHash, as the engine's other tables (see `Mirror::camera_index`).
+    by_id: FxHashMap<RequestId, InFlight>,
     /// Per site: Start/Stops sent, oldest first (some already answered).
     ops_sent: Vec<VecDeque<(Nanos, RequestId)>>,
 }
@@ -31,7 +34,7 @@ pub(super) struct InFlightTable {
 impl InFlightTable {
     pub fn new(nsites: usize) -> Self {
         InFlightTable {
-            by_id: HashMap::new(),
+            by_id: FxHashMap::default(),
             ops_sent: vec![VecDeque::new(); nsites],
         }
     }

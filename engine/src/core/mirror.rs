@@ -6,7 +6,9 @@
 //! It never reads a clock, opens a socket or draws from a global RNG, so the
 //! virtual-time world and the tokio runtime drive the very same code.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -74,13 +76,20 @@ pub struct Mirror {
     pub(super) policy: Policy,
     pub(super) site_specs: Vec<SiteSpec>,
     pub(super) cameras: Vec<Camera>,
-    pub(super) camera_index: HashMap<CameraId, usize>,
+    /// Camera id → index. The engine's tables hash with FxHash, not the
+    /// standard library's SipHash: a click, a reply's every device and every
+    /// answer look one up, and SipHash was a tenth of the engine's
+    /// instructions. SipHash's keyed randomness guards a table against keys
+    /// chosen to collide; these tables' keys come from the configuration
+    /// (cameras, devices) or the engine itself (request ids), and input from
+    /// outside only looks keys up, so there is nothing to guard.
+    pub(super) camera_index: FxHashMap<CameraId, usize>,
     /// `pairs[camera * nsites + site]` (stored recorder by recorder, see
     /// `pair_table.rs`).
     pub(super) pairs: PairTable,
     pub(super) nsites: usize,
     /// Device id → camera index, per site.
-    pub(super) device_index: Vec<HashMap<DeviceId, usize>>,
+    pub(super) device_index: Vec<FxHashMap<DeviceId, usize>>,
     /// Cameras placed on each recorder: `recorder_cameras[site][recorder]`.
     pub(super) recorder_cameras: Vec<Vec<Vec<usize>>>,
     /// The cameras of each recorder a probe may have to ask about
@@ -90,7 +99,7 @@ pub struct Mirror {
     pub(super) inflight: super::inflight::InFlightTable,
     /// Probes that timed out, kept for the late-request horizon: an answer
     /// arriving after the time-out still says what the recorder did.
-    pub(super) late_answers: HashMap<RequestId, InFlight>,
+    pub(super) late_answers: FxHashMap<RequestId, InFlight>,
     /// When the earliest of `late_answers` passes the horizon (`Nanos::MAX`
     /// when none is kept): no sweep is needed before then.
     pub(super) late_answers_expire: Nanos,
@@ -115,14 +124,15 @@ impl Mirror {
     pub fn new(cfg: MirrorConfig, seed: u64) -> Self {
         let nsites = cfg.sites.len();
         let mut pairs = Vec::with_capacity(cfg.cameras.len() * nsites);
-        let mut device_index = vec![HashMap::new(); nsites];
+        let mut device_index = vec![FxHashMap::default(); nsites];
         let mut recorder_cameras: Vec<Vec<Vec<usize>>> = cfg
             .sites
             .iter()
             .map(|s| vec![Vec::new(); s.recorders.max(1)])
             .collect();
         let mut cameras = Vec::with_capacity(cfg.cameras.len());
-        let mut camera_index = HashMap::with_capacity(cfg.cameras.len());
+        let mut camera_index =
+            FxHashMap::with_capacity_and_hasher(cfg.cameras.len(), Default::default());
         for (c, spec) in cfg.cameras.iter().enumerate() {
             camera_index.insert(spec.id.clone(), c);
             cameras.push(Camera {
@@ -168,7 +178,7 @@ impl Mirror {
             recorder_cameras,
             sites,
             inflight: super::inflight::InFlightTable::new(nsites),
-            late_answers: HashMap::new(),
+            late_answers: FxHashMap::default(),
             late_answers_expire: Nanos::MAX,
             next_req: 0,
             timers: Timers::default(),

@@ -19,8 +19,10 @@ pub(crate) struct PairTable {
     /// Site by site, recorder by recorder, in camera order; pairs without
     /// a recorder on their site last.
     stored: Vec<Pair>,
-    /// `at[p]`: where pair `p` is in `stored`.
-    at: Vec<usize>,
+    /// `at[p]`: where pair `p` is in `stored`. Four bytes, not eight: every
+    /// click and answer reads it first, and at 100,000 cameras half the size
+    /// stays in cache where the whole did not.
+    at: Vec<u32>,
 }
 
 impl PairTable {
@@ -34,7 +36,7 @@ impl PairTable {
         });
         let mut at = vec![0; pairs.len()];
         for (i, &p) in order.iter().enumerate() {
-            at[p] = i;
+            at[p] = u32::try_from(i).expect("fewer than 2^32 (camera, site) pairs");
         }
         let mut named: Vec<Option<Pair>> = pairs.into_iter().map(Some).collect();
         let stored = order.iter().filter_map(|&p| named[p].take()).collect();
@@ -43,20 +45,20 @@ impl PairTable {
 
     /// Every pair in name order.
     pub fn iter(&self) -> impl Iterator<Item = &Pair> + '_ {
-        self.at.iter().map(|&i| &self.stored[i])
+        self.at.iter().map(|&i| &self.stored[i as usize])
     }
 }
 
 impl Index<usize> for PairTable {
     type Output = Pair;
     fn index(&self, p: usize) -> &Pair {
-        &self.stored[self.at[p]]
+        &self.stored[self.at[p] as usize]
     }
 }
 
 impl IndexMut<usize> for PairTable {
     fn index_mut(&mut self, p: usize) -> &mut Pair {
-        &mut self.stored[self.at[p]]
+        &mut self.stored[self.at[p] as usize]
     }
 }
 

@@ -30,26 +30,33 @@ use super::types::Nanos;
 pub const BUCKET_NANOS: Nanos = 1 << BUCKET_SHIFT;
 const BUCKET_SHIFT: u32 = 30;
 
-/// A heap entry: the order key and where the item waits. Items stay put in
-/// `TimeQueue::items` while their 24-byte keys are sifted, so a heap of
-/// large items (the simulator's events carry whole requests) moves no more
-/// memory than a heap of small ones.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Entry {
+/// A queued item with its order key, kept inline: a pop reads the entry
+/// it sifts, not a second array (with hundreds of thousands of renewal
+/// wake-ups waiting, that second read missed the cache at every pop).
+/// Callers with large items queue an index into their own storage instead
+/// (the simulator's events, see `sim/src/world/queue.rs`), so heaps never
+/// sift large entries.
+struct Entry<T> {
     at: Nanos,
     seq: u64,
-    slot: usize,
+    item: T,
 }
 
-impl PartialOrd for Entry {
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl<T> Ord for Entry<T> {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap, the earliest must come first.
-        // (`slot` never decides: `seq` is unique.)
+        // (The item never decides: `seq` is unique.)
         (other.at, other.seq).cmp(&(self.at, self.seq))
     }
 }
@@ -58,15 +65,11 @@ impl Ord for Entry {
 pub struct TimeQueue<T> {
     /// Bucket number (`at / BUCKET_NANOS`) → its entries. Never holds an
     /// empty bucket, so the first one holds the earliest item.
-    buckets: BTreeMap<u64, BinaryHeap<Entry>>,
+    buckets: BTreeMap<u64, BinaryHeap<Entry<T>>>,
     /// Emptied buckets' heaps, reused so a steady run does not allocate.
-    spare: Vec<BinaryHeap<Entry>>,
+    spare: Vec<BinaryHeap<Entry<T>>>,
     /// Entries pushed with [`TimeQueue::push_in_order`], already in order.
-    in_order: VecDeque<Entry>,
-    /// The items, by slot; `None` where a slot is free.
-    items: Vec<Option<T>>,
-    /// Free slots of `items`, reused last-freed first (warm in cache).
-    free: Vec<usize>,
+    in_order: VecDeque<Entry<T>>,
     seq: u64,
     len: usize,
 }
@@ -77,8 +80,6 @@ impl<T> Default for TimeQueue<T> {
             buckets: BTreeMap::new(),
             spare: Vec::new(),
             in_order: VecDeque::new(),
-            items: Vec::new(),
-            free: Vec::new(),
             seq: 0,
             len: 0,
         }
@@ -123,28 +124,18 @@ impl<T> TimeQueue<T> {
         }
     }
 
-    /// Stores `item` and gives it its place in the order.
-    fn enter(&mut self, at: Nanos, item: T) -> Entry {
+    /// Gives `item` its place in the order.
+    fn enter(&mut self, at: Nanos, item: T) -> Entry<T> {
         self.seq += 1;
         self.len += 1;
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.items[slot] = Some(item);
-                slot
-            }
-            None => {
-                self.items.push(Some(item));
-                self.items.len() - 1
-            }
-        };
         Entry {
             at,
             seq: self.seq,
-            slot,
+            item,
         }
     }
 
-    fn push_to_buckets(&mut self, entry: Entry) {
+    fn push_to_buckets(&mut self, entry: Entry<T>) {
         let spare = &mut self.spare;
         self.buckets
             .entry(entry.at >> BUCKET_SHIFT)
@@ -153,41 +144,40 @@ impl<T> TimeQueue<T> {
     }
 
     /// The heap's earliest entry.
-    fn heap_first(&self) -> Option<Entry> {
+    fn heap_first(&self) -> Option<&Entry<T>> {
         let (_, first) = self.buckets.first_key_value()?;
-        first.peek().copied()
+        first.peek()
     }
 
-    /// The earliest entry, and whether it is the in-order queue's.
-    fn earliest(&self) -> Option<(Entry, bool)> {
+    /// The earliest entry's time, and whether it is the in-order queue's.
+    fn earliest(&self) -> Option<(Nanos, bool)> {
         match (self.heap_first(), self.in_order.front()) {
-            (Some(h), Some(q)) if (q.at, q.seq) < (h.at, h.seq) => Some((*q, true)),
-            (Some(h), _) => Some((h, false)),
-            (None, q) => q.map(|q| (*q, true)),
+            (Some(h), Some(q)) if (q.at, q.seq) < (h.at, h.seq) => Some((q.at, true)),
+            (Some(h), _) => Some((h.at, false)),
+            (None, q) => q.map(|q| (q.at, true)),
         }
     }
 
     /// When the earliest item is due.
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.earliest().map(|(e, _)| e.at)
+        self.earliest().map(|(at, _)| at)
     }
 
     /// Removes the earliest item (the first pushed among equally early ones).
     pub fn pop(&mut self) -> Option<(Nanos, T)> {
-        let (entry, in_order) = self.earliest()?;
-        if in_order {
-            self.in_order.pop_front();
+        let (_, in_order) = self.earliest()?;
+        let entry = if in_order {
+            self.in_order.pop_front()?
         } else {
             let mut first = self.buckets.first_entry()?;
-            first.get_mut().pop();
+            let entry = first.get_mut().pop()?;
             if first.get().is_empty() {
                 self.spare.push(first.remove());
             }
-        }
-        let item = self.items[entry.slot].take()?;
-        self.free.push(entry.slot);
+            entry
+        };
         self.len -= 1;
-        Some((entry.at, item))
+        Some((entry.at, entry.item))
     }
 
     pub fn len(&self) -> usize {

@@ -4,22 +4,43 @@
 //! scheduled, so a run is a pure function of its inputs and seed. The events
 //! wait in the engine's [`TimeQueue`] (bucketed by due time), whose pops do
 //! not slow down as a large installation fills the queue.
+//!
+//! An event carries a whole request or reply, so the queue holds only its
+//! slot here: the time queue's heaps sift small entries, and the events
+//! stay put until they fire.
 
 use engine::core::{Nanos, TimeQueue};
 
 pub(crate) struct EventQueue<E> {
-    queue: TimeQueue<E>,
+    /// Slots of `events`, by due time.
+    queue: TimeQueue<usize>,
+    /// The events, by slot; `None` where a slot is free.
+    events: Vec<Option<E>>,
+    /// Free slots of `events`, reused last-freed first (warm in cache).
+    free: Vec<usize>,
 }
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             queue: TimeQueue::new(),
+            events: Vec::new(),
+            free: Vec::new(),
         }
     }
 
     pub fn push(&mut self, at: Nanos, event: E) {
-        self.queue.push(at, event);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.events[slot] = Some(event);
+                slot
+            }
+            None => {
+                self.events.push(Some(event));
+                self.events.len() - 1
+            }
+        };
+        self.queue.push(at, slot);
     }
 
     pub fn peek_time(&self) -> Option<Nanos> {
@@ -27,7 +48,10 @@ impl<E> EventQueue<E> {
     }
 
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        self.queue.pop()
+        let (at, slot) = self.queue.pop()?;
+        let event = self.events[slot].take()?;
+        self.free.push(slot);
+        Some((at, event))
     }
 }
 

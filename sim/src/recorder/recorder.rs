@@ -9,7 +9,7 @@
 //! and first applies every auto-stop due at or before `now`, each at its own
 //! deadline, so the result never depends on how often the caller polls.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use engine::core::{DeviceId, DeviceSettings};
 
@@ -25,7 +25,9 @@ pub struct Recorder {
     ids: Vec<DeviceId>,
     /// `keys[i]`: `ids[i].key()`, scanned by [`Recorder::device_index_near`].
     keys: Vec<u64>,
-    index: HashMap<DeviceId, usize>,
+    /// FxHash, as the engine's tables: a device id hashes as its
+    /// precomputed key, and only the configuration inserts.
+    index: FxHashMap<DeviceId, usize>,
     devs: Vec<Device>,
     /// Whether each device is manually recording: `devs[d].is_recording()`
     /// kept in one compact array, because every probe asks it of dozens of
@@ -53,7 +55,7 @@ impl Recorder {
         now: Nanos,
     ) -> Self {
         let mut ids = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = FxHashMap::default();
         for d in devices {
             if !index.contains_key(&d) {
                 index.insert(d.clone(), ids.len());

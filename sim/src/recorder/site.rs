@@ -8,7 +8,7 @@
 //! transport (XML, HTTP, latency, refused connections): this module does no
 //! I/O, reads no clock and uses no randomness.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use engine::core::{
     DeviceId, DeviceResult, DeviceSettings, DeviceState, RecorderOp, Reply, SoapFault,
@@ -70,7 +70,8 @@ pub struct SiteModel {
     tokens: TokenTable,
     accounts: Accounts,
     /// device → (recorder, device index); the first placement wins.
-    locate: HashMap<DeviceId, (usize, usize)>,
+    /// (FxHash: see `Recorder`'s index.)
+    locate: FxHashMap<DeviceId, (usize, usize)>,
     /// Each recorder's next auto-stop, for [`SiteModel::next_deadline`].
     deadlines: DeadlineIndex,
     alive: bool,
@@ -83,7 +84,7 @@ impl SiteModel {
             .into_iter()
             .map(|devs| Recorder::new(cfg.recorder, devs, now))
             .collect();
-        let mut locate = HashMap::new();
+        let mut locate = FxHashMap::default();
         for (r, rec) in recorders.iter().enumerate() {
             for (i, d) in rec.devices().iter().enumerate() {
                 locate.entry(d.clone()).or_insert((r, i));

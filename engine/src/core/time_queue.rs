@@ -9,12 +9,15 @@
 //! the installation.
 //!
 //! Here items go to a bucket per [`BUCKET_NANOS`] of due time (a `BTreeMap`
-//! of small heaps). A pop only touches the earliest bucket, which holds the
-//! items due in the next second or so and stays in cache; a push lands in
-//! its own bucket. The order is exactly the single heap's: by due time, then
-//! by insertion sequence — the earliest bucket holds the earliest items, and
-//! within a bucket its heap orders by (time, sequence). Runs stay
-//! byte-identical to the heap they replace.
+//! of plain vectors, appended to). When the earliest bucket comes up it is
+//! sorted once, in a row of memory, and popped from the front: a pop costs
+//! the same with a hundred items due this second or a hundred thousand,
+//! where a heap per bucket sifted through more levels the larger the
+//! installation. Items pushed into the bucket already under way (due in
+//! the current second or earlier) wait in a small heap beside it; a pop
+//! takes the earlier of the two. The order is exactly one heap's: by due
+//! time, then by insertion sequence — every later bucket holds only later
+//! items. Runs stay byte-identical to the heap they replace.
 //!
 //! It must not depend on anything but the (time, sequence) order: no clock,
 //! no look at the items.
@@ -31,20 +34,28 @@ pub const BUCKET_NANOS: Nanos = 1 << BUCKET_SHIFT;
 const BUCKET_SHIFT: u32 = 30;
 
 /// A queued item with its order key, kept inline: a pop reads the entry
-/// it sifts, not a second array (with hundreds of thousands of renewal
+/// it takes, not a second array (with hundreds of thousands of renewal
 /// wake-ups waiting, that second read missed the cache at every pop).
 /// Callers with large items queue an index into their own storage instead
-/// (the simulator's events, see `sim/src/world/queue.rs`), so heaps never
-/// sift large entries.
+/// (the simulator's events, see `sim/src/world/queue.rs`), so sorts and
+/// heaps never move large entries.
 struct Entry<T> {
     at: Nanos,
     seq: u64,
     item: T,
 }
 
+impl<T> Entry<T> {
+    fn key(&self) -> (Nanos, u64) {
+        (self.at, self.seq)
+    }
+}
+
+/// The heap of late arrivals is a max-heap: ordered by reversed key so the
+/// earliest comes first. (The item never decides: `seq` is unique.)
 impl<T> PartialEq for Entry<T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
+        self.key() == other.key()
     }
 }
 impl<T> Eq for Entry<T> {}
@@ -55,19 +66,28 @@ impl<T> PartialOrd for Entry<T> {
 }
 impl<T> Ord for Entry<T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap, the earliest must come first.
-        // (The item never decides: `seq` is unique.)
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+        other.key().cmp(&self.key())
     }
 }
 
 /// Items ordered by (due time, insertion sequence), earliest first.
+///
+/// Invariant: every entry in `later` is due after every entry in `run`,
+/// `run_late` and the bucket under way (`current`), so the earliest item
+/// is the first of `run`, `run_late` or `in_order`.
 pub struct TimeQueue<T> {
-    /// Bucket number (`at / BUCKET_NANOS`) → its entries. Never holds an
-    /// empty bucket, so the first one holds the earliest item.
-    buckets: BTreeMap<u64, BinaryHeap<Entry<T>>>,
-    /// Emptied buckets' heaps, reused so a steady run does not allocate.
-    spare: Vec<BinaryHeap<Entry<T>>>,
+    /// Bucket number (`at >> BUCKET_SHIFT`) → its entries, unsorted. Only
+    /// buckets after `current`; never an empty one.
+    later: BTreeMap<u64, Vec<Entry<T>>>,
+    /// The bucket under way, sorted by key, popped from the front.
+    run: VecDeque<Entry<T>>,
+    /// Entries pushed for the bucket under way (or earlier) after it was
+    /// sorted.
+    run_late: BinaryHeap<Entry<T>>,
+    /// The bucket under way; `None` when `run` and `run_late` are empty.
+    current: Option<u64>,
+    /// Emptied vectors, reused so a steady run does not allocate.
+    spare: Vec<Vec<Entry<T>>>,
     /// Entries pushed with [`TimeQueue::push_in_order`], already in order.
     in_order: VecDeque<Entry<T>>,
     seq: u64,
@@ -77,7 +97,10 @@ pub struct TimeQueue<T> {
 impl<T> Default for TimeQueue<T> {
     fn default() -> Self {
         TimeQueue {
-            buckets: BTreeMap::new(),
+            later: BTreeMap::new(),
+            run: VecDeque::new(),
+            run_late: BinaryHeap::new(),
+            current: None,
             spare: Vec::new(),
             in_order: VecDeque::new(),
             seq: 0,
@@ -90,7 +113,7 @@ impl<T> std::fmt::Debug for TimeQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TimeQueue")
             .field("len", &self.len)
-            .field("buckets", &self.buckets.len())
+            .field("buckets", &self.later.len())
             .field("next", &self.peek_time())
             .finish()
     }
@@ -110,11 +133,11 @@ impl<T> TimeQueue<T> {
 
     /// [`TimeQueue::push`] for a caller whose items come due in the order
     /// it pushes them (a fixed delay after a clock that never goes back:
-    /// request time-outs). They wait in a plain queue instead of a heap,
-    /// pushed and popped in O(1) whatever the installation's size, and keep
-    /// the heap small for the rest. The pop order is unchanged: a pop takes
-    /// the earlier of that queue's first entry and the heap's, by (time,
-    /// sequence). An item out of order goes to the heap.
+    /// request time-outs). They wait in a plain queue, pushed and popped in
+    /// O(1) whatever the installation's size, and keep the buckets small
+    /// for the rest. The pop order is unchanged: a pop takes the earliest of
+    /// that queue's first entry and the buckets', by (time, sequence). An
+    /// item out of order goes to the buckets.
     pub fn push_in_order(&mut self, at: Nanos, item: T) {
         let entry = self.enter(at, item);
         if self.in_order.back().is_none_or(|last| last.at <= at) {
@@ -136,46 +159,85 @@ impl<T> TimeQueue<T> {
     }
 
     fn push_to_buckets(&mut self, entry: Entry<T>) {
-        let spare = &mut self.spare;
-        self.buckets
-            .entry(entry.at >> BUCKET_SHIFT)
-            .or_insert_with(|| spare.pop().unwrap_or_default())
-            .push(entry);
+        let bucket = entry.at >> BUCKET_SHIFT;
+        match self.current {
+            Some(current) if bucket <= current => self.run_late.push(entry),
+            Some(_) => {
+                let spare = &mut self.spare;
+                self.later
+                    .entry(bucket)
+                    .or_insert_with(|| spare.pop().unwrap_or_default())
+                    .push(entry);
+            }
+            None => {
+                // Nothing under way: everything waiting is later than this
+                // bucket, or this bucket itself (pushed to while idle).
+                match self.later.first_key_value() {
+                    Some((&first, _)) if first <= bucket => {
+                        self.start_next_bucket();
+                        self.push_to_buckets(entry);
+                    }
+                    _ => {
+                        self.current = Some(bucket);
+                        self.run_late.push(entry);
+                    }
+                }
+            }
+        }
     }
 
-    /// The heap's earliest entry.
-    fn heap_first(&self) -> Option<&Entry<T>> {
-        let (_, first) = self.buckets.first_key_value()?;
-        first.peek()
+    /// Puts the earliest waiting bucket under way: sorted once, popped in a
+    /// row. Only when nothing is under way.
+    fn start_next_bucket(&mut self) {
+        debug_assert!(self.run.is_empty() && self.run_late.is_empty());
+        let Some((bucket, mut entries)) = self.later.pop_first() else {
+            self.current = None;
+            return;
+        };
+        // Mostly pushed in due order already, which the sort finds quickly.
+        entries.sort_unstable_by_key(Entry::key);
+        // Both conversions keep the allocation (the emptied run's vector is
+        // contiguous), so buckets recycle their memory.
+        let done = std::mem::replace(&mut self.run, VecDeque::from(entries));
+        self.spare.push(Vec::from(done));
+        self.current = Some(bucket);
     }
 
-    /// The earliest entry's time, and whether it is the in-order queue's.
-    fn earliest(&self) -> Option<(Nanos, bool)> {
-        match (self.heap_first(), self.in_order.front()) {
-            (Some(h), Some(q)) if (q.at, q.seq) < (h.at, h.seq) => Some((q.at, true)),
-            (Some(h), _) => Some((h.at, false)),
-            (None, q) => q.map(|q| (q.at, true)),
+    /// The earliest of the bucket under way: its sorted run's next entry or
+    /// a late arrival, whichever is earlier; `true` for the run.
+    fn bucket_first(&self) -> Option<(&Entry<T>, bool)> {
+        match (self.run.front(), self.run_late.peek()) {
+            (Some(r), Some(l)) if l.key() < r.key() => Some((l, false)),
+            (Some(r), _) => Some((r, true)),
+            (None, l) => l.map(|l| (l, false)),
         }
     }
 
     /// When the earliest item is due.
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.earliest().map(|(at, _)| at)
+        match (self.bucket_first(), self.in_order.front()) {
+            (Some((b, _)), Some(q)) => Some(b.at.min(q.at)),
+            (Some((b, _)), None) => Some(b.at),
+            (None, q) => q.map(|q| q.at),
+        }
     }
 
     /// Removes the earliest item (the first pushed among equally early ones).
     pub fn pop(&mut self) -> Option<(Nanos, T)> {
-        let (_, in_order) = self.earliest()?;
-        let entry = if in_order {
-            self.in_order.pop_front()?
-        } else {
-            let mut first = self.buckets.first_entry()?;
-            let entry = first.get_mut().pop()?;
-            if first.get().is_empty() {
-                self.spare.push(first.remove());
-            }
-            entry
+        let from_bucket = match (self.bucket_first(), self.in_order.front()) {
+            (Some((b, in_run)), Some(q)) if b.key() < q.key() => Some(in_run),
+            (Some((_, in_run)), None) => Some(in_run),
+            (_, Some(_)) => None,
+            (None, None) => return None,
         };
+        let entry = match from_bucket {
+            None => self.in_order.pop_front()?,
+            Some(false) => self.run_late.pop()?,
+            Some(true) => self.run.pop_front()?,
+        };
+        if self.run.is_empty() && self.run_late.is_empty() && self.current.is_some() {
+            self.start_next_bucket();
+        }
         self.len -= 1;
         Some((entry.at, entry.item))
     }

@@ -356,6 +356,12 @@ impl Mirror {
                     self.handle_reply(now, req, inflight, Err(TransportError::Timeout));
                 }
             }
+            // Most wake-ups find nothing to do: a renewal wake-up armed when
+            // the camera started recording fires minutes after a stop click
+            // settled it. Reconciling such a pair decides nothing, but put
+            // it back in its recorder's probe set for the next probe to
+            // drop again — work on a pair long out of cache.
+            Timer::Wake(p) if self.pairs[p].settled_without_intent_to_act(now) => {}
             Timer::Wake(p) => self.mark_dirty(p),
             Timer::Probe(site, recorder, gen) => {
                 if self.sites[site].probe_gen.get(recorder) != Some(&gen) {

@@ -157,6 +157,23 @@ impl Pair {
         self.observed = Observed::Unknown;
     }
 
+    /// Nothing for reconciliation to do, nor for a probe to ask: no
+    /// intent, or one to stop that the recorder was seen to follow, with no
+    /// request of unknown fate that could still execute, none in flight and
+    /// no renewal hand-over open (whose Start is owed whatever the intent).
+    pub fn settled_without_intent_to_act(&self, now: Nanos) -> bool {
+        match self.desired {
+            None => true,
+            Some(true) => false,
+            Some(false) => {
+                self.observed == Observed::Stopped
+                    && self.inflight.is_none()
+                    && self.handover.is_none()
+                    && now >= self.watch_until
+            }
+        }
+    }
+
     /// The operation that moves this pair toward `desired`, ignoring renewal.
     pub fn corrective_op(&self, desired: bool) -> Option<RecorderOp> {
         match (desired, self.observed) {
@@ -183,6 +200,39 @@ mod tests {
         p.observed = Observed::Stopped;
         assert_eq!(p.corrective_op(true), Some(RecorderOp::Start));
         assert_eq!(p.corrective_op(false), None);
+    }
+
+    #[test]
+    fn settled_only_when_stopped_as_asked_and_nothing_is_pending() {
+        let mut p = Pair::new(None);
+        assert!(p.settled_without_intent_to_act(0), "no intent yet");
+        p.desired = Some(true);
+        p.observed = Observed::Recording;
+        assert!(
+            !p.settled_without_intent_to_act(0),
+            "recording is never settled"
+        );
+        p.desired = Some(false);
+        assert!(!p.settled_without_intent_to_act(0), "still to be stopped");
+        p.observed = Observed::Stopped;
+        assert!(p.settled_without_intent_to_act(0));
+        p.watch_until = 10 * SECS;
+        assert!(
+            !p.settled_without_intent_to_act(5 * SECS),
+            "a late request may still run"
+        );
+        assert!(p.settled_without_intent_to_act(10 * SECS));
+        p.inflight = Some((crate::core::types::RequestId(7), RecorderOp::Stop));
+        assert!(
+            !p.settled_without_intent_to_act(10 * SECS),
+            "a request in flight"
+        );
+        p.inflight = None;
+        p.handover = Some(SECS);
+        assert!(
+            !p.settled_without_intent_to_act(10 * SECS),
+            "a hand-over owes its Start"
+        );
     }
 
     #[test]

@@ -93,7 +93,15 @@ impl Mirror {
         let limit = self.auto_stop_limit(p);
         let due = self.renewal_due_at(now, p)?;
         if due > now {
-            self.timers.arm(due, Timer::Wake(p));
+            // The renewal window's own wake-up, still ahead and no later,
+            // reconciles the pair first, and this arms the wake-up then.
+            // Every other way out of `decide` before here has its own
+            // wake (a reply, a time-out, the back-off's wake-up, the site's
+            // recovery), so the pair is reconciled again before `due`.
+            let window_wake = self.pairs[p].renewal_wake_at;
+            if !(now < window_wake && window_wake <= due) {
+                self.timers.arm(due, Timer::Wake(p));
+            }
             return None;
         }
         // Stagger: one site at a time renews a camera, so the union of sites

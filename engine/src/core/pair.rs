@@ -73,6 +73,13 @@ pub(crate) struct Pair {
     pub device_rejections: u32,
     /// In its recorder's probe set (see `probe_set.rs`).
     pub probe_listed: bool,
+    /// When the wake-up for this pair's renewal window (armed by
+    /// `Mirror::arm_renewal_wake` when a recording is confirmed) fires;
+    /// 0 when none was armed. Until then `decide` arms no wake-up of its
+    /// own for a renewal due later: reconciled at that wake-up, it arms it
+    /// then. Most recordings at scale end before either, and each wake-up
+    /// that finds its pair settled still reads the pair, long out of cache.
+    pub renewal_wake_at: Nanos,
     /// The camera's intent (`None` before its first click), copied into
     /// each of its pairs: the probe walk reads it with the pair's other
     /// fields instead of from the camera table, a cache miss per listed
@@ -102,6 +109,7 @@ impl Pair {
             start_in_doubt: false,
             device_rejections: 0,
             probe_listed: false,
+            renewal_wake_at: 0,
             desired: None,
         }
     }

@@ -302,7 +302,9 @@ impl Mirror {
     fn arm_renewal_wake(&mut self, now: Nanos, p: usize) {
         let early = 2 * self.policy.renew_before;
         if let Some(due) = self.pairs[p].renewal_due(self.auto_stop_limit(p), early) {
-            self.timers.arm(due.max(now), Timer::Wake(p));
+            let at = due.max(now);
+            self.timers.arm(at, Timer::Wake(p));
+            self.pairs[p].renewal_wake_at = at;
         }
     }
 

@@ -140,6 +140,9 @@ impl Mirror {
                 self.on_credentials_rejected(now, site, &message);
             }
             (purpose, Reply::Fault(fault)) => {
+                if fault.token_invalid {
+                    self.abandon_overtaken_login(site, inflight.sent_at);
+                }
                 self.on_fault(now, req, site, purpose, &fault, inflight.token.as_deref());
             }
             (purpose, other) => {
@@ -305,6 +308,22 @@ impl Mirror {
             let at = due.max(now);
             self.timers.arm(at, Timer::Wake(p));
             self.pairs[p].renewal_wake_at = at;
+        }
+    }
+
+    /// `site` answered a request sent at `sent_at` (it is reachable) and
+    /// refused its token. A login sent before that request and still
+    /// unanswered was most likely lost in the outage the site came back
+    /// from: waiting out its time-out left the site's cameras unasserted
+    /// for up to a request time-out after the site was back (the explorer
+    /// found `token-expiry` worlds whose recovery missed its bound by that
+    /// wait). The next flush logs in again at once, within the login
+    /// back-off as ever; should the old login answer after all, its token
+    /// is as good as the new one's.
+    fn abandon_overtaken_login(&mut self, site: SiteId, sent_at: Nanos) {
+        let st = &mut self.sites[site];
+        if st.login_inflight.is_some() && st.login_sent_at < sent_at {
+            st.login_inflight = None;
         }
     }
 

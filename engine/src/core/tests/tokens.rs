@@ -112,3 +112,43 @@ fn short_lived_token_is_renewed_at_half_its_ttl() {
     let d = session_with_ttl(60 * SECS);
     assert_renewed_at(&d, 30 * SECS);
 }
+
+#[test]
+fn a_login_lost_in_an_outage_does_not_hold_back_the_relogin_after_it() {
+    // Short-lived tokens, so a renewal login falls inside the outage.
+    let mut d = Driver::new(config(2, 1, 1, None), 53);
+    d.sites[1].token_ttl = 20 * SECS;
+    d.run_for(SECS);
+    d.click(0, true);
+    d.run_for(SECS);
+    assert!(d.rec(1, 0));
+    // Site 1 is cut off, restarts behind the cut (recordings and tokens
+    // gone), and the engine's renewal login vanishes into the cut.
+    d.sites[1].net = Net::Hang;
+    d.restart_recorder(1);
+    d.invalidate_tokens(1);
+    let cut = d.now;
+    while d.logins(1, cut).is_empty() {
+        assert!(
+            d.now < cut + 30 * SECS,
+            "no renewal login during the outage"
+        );
+        d.run_for(10 * MILLIS);
+    }
+    // The cut heals while that login is still out (its time-out is 2 s).
+    d.run_for(100 * MILLIS);
+    d.sites[1].net = Net::Up;
+    let healed = d.now;
+    d.run_for(5 * SECS);
+    // The first probe after the heal meets a token fault: the site is
+    // back, so the login sent into the cut is given up and a new one goes
+    // at once, instead of after the lost one's time-out.
+    let back = d
+        .first_recording_since(1, 0, healed)
+        .expect("never re-asserted");
+    assert!(
+        back <= healed + SECS,
+        "re-asserted {} ms after the heal",
+        (back - healed) / MILLIS
+    );
+}

@@ -6,42 +6,16 @@ use engine::core::*;
 
 #[path = "support/ideal_site.rs"]
 mod ideal_site;
-use ideal_site::answer_all;
+use ideal_site::{answer_all, camera_id, two_site_config};
 
+/// Every camera on one recorder per site.
 fn config(cameras: usize) -> MirrorConfig {
-    let sites = ["primary", "secondary"];
-    MirrorConfig {
-        sites: sites
-            .iter()
-            .map(|n| SiteSpec {
-                name: n.to_string(),
-                recorders: 1,
-                manual_recording_max: Some(300 * SECS),
-                prebuffer: 3 * SECS,
-            })
-            .collect(),
-        cameras: (0..cameras)
-            .map(|c| CameraSpec {
-                id: CameraId::new(format!("cam-{c:04}")),
-                placements: (0..sites.len())
-                    .map(|s| Placement {
-                        site: s,
-                        recorder: 0,
-                        device: DeviceId::new(format!("{s}-{c}")),
-                        settings: Default::default(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        policy: Policy::default(),
-    }
+    two_site_config(cameras, 1, |s, c| DeviceId::new(format!("{s}-{c}")))
 }
 
 fn bench(c: &mut Criterion) {
     let cameras = 1000;
-    let ids: Vec<CameraId> = (0..cameras)
-        .map(|i| CameraId::new(format!("cam-{i:04}")))
-        .collect();
+    let ids: Vec<CameraId> = (0..cameras).map(camera_id).collect();
     let mut group = c.benchmark_group("mirror");
     group.throughput(Throughput::Elements(1));
     group.bench_function("click_fan_out_and_replies_1000_cameras", |b| {

@@ -6,7 +6,7 @@
 
 use engine::core::*;
 
-use super::ideal_site::answer_all;
+use super::ideal_site::{answer_all, camera_id, two_site_config};
 
 const PER_RECORDER: usize = 250;
 /// One slide of the recording window per this many cameras per second.
@@ -23,33 +23,7 @@ fn device(site: usize, camera: usize) -> DeviceId {
 }
 
 fn config(cameras: usize) -> MirrorConfig {
-    let recorders = cameras.div_ceil(PER_RECORDER);
-    let sites = ["primary", "secondary"];
-    MirrorConfig {
-        sites: sites
-            .iter()
-            .map(|n| SiteSpec {
-                name: n.to_string(),
-                recorders,
-                manual_recording_max: Some(300 * SECS),
-                prebuffer: 3 * SECS,
-            })
-            .collect(),
-        cameras: (0..cameras)
-            .map(|c| CameraSpec {
-                id: CameraId::new(format!("cam-{c:06}")),
-                placements: (0..sites.len())
-                    .map(|s| Placement {
-                        site: s,
-                        recorder: c % recorders,
-                        device: device(s, c),
-                        settings: Default::default(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        policy: Policy::default(),
-    }
+    two_site_config(cameras, cameras.div_ceil(PER_RECORDER), device)
 }
 
 /// Runs the engine's timers up to `until`, answering as it goes.
@@ -74,9 +48,7 @@ pub struct SlidingWindow {
 
 impl SlidingWindow {
     pub fn new(cameras: usize) -> Self {
-        let ids: Vec<CameraId> = (0..cameras)
-            .map(|i| CameraId::new(format!("cam-{i:06}")))
-            .collect();
+        let ids: Vec<CameraId> = (0..cameras).map(camera_id).collect();
         let mut m = Mirror::new(config(cameras), 1);
         m.on_timeout(0);
         answer_all(&mut m, 0);

@@ -603,6 +603,18 @@ impl Driver {
             .collect()
     }
 
+    /// Reconnects `site` now and runs `run` on: how long after the heal
+    /// camera `c` records there again (panics if it never does).
+    pub fn heal_and_time_reassertion(&mut self, site: SiteId, c: usize, run: Nanos) -> Nanos {
+        self.sites[site].net = Net::Up;
+        let healed = self.now;
+        self.run_for(run);
+        let back = self
+            .first_recording_since(site, c, healed)
+            .expect("never re-asserted");
+        back - healed
+    }
+
     /// First time at or after `from` when camera `c` records on `site`.
     pub fn first_recording_since(&self, site: SiteId, c: usize, from: Nanos) -> Option<Nanos> {
         self.changes_of(site, &dev(site, c))

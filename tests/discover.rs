@@ -46,7 +46,7 @@ fn inventory_text(site: usize, extra_camera: bool) -> String {
         t.push_str(&format!(
             "[[camera]]\nid = \"{}\"\nname = \"{name}\"\nhardware = \"enc-{}\"\nchannel = {}\n\
              manual_recording_max = {limit}\nprebuffer = \"1s\"\n",
-            device(site, i).as_str(),
+            device(site, i),
             1 + (i % 2),
             i / 2,
         ));
@@ -54,7 +54,7 @@ fn inventory_text(site: usize, extra_camera: bool) -> String {
     if extra_camera {
         t.push_str(&format!(
             "[[camera]]\nid = \"{}\"\nname = \"Spare\"\nhardware = \"enc-1\"\nchannel = 9\n",
-            device(site, 99).as_str()
+            device(site, 99)
         ));
     }
     t
@@ -307,8 +307,8 @@ async fn bad_input_gets_its_exit_code_and_writes_nothing_half() {
          key_env = \"DUALREC_TEST_WRITE_KEY\"\nrole = \"write\"\n\n{}\n[[camera]]\nname = \"gone\"\n\
          devices = {{ primary = \"{}\", secondary = \"{}\" }}\n",
         site_tables(&sites),
-        device(0, 77).as_str(),
-        device(1, 1).as_str()
+        device(0, 77),
+        device(1, 1)
     );
     std::fs::write(dir.path().join("engine.toml"), bad_device).unwrap();
     let (code, _, err) = dualrec(

@@ -315,7 +315,7 @@ impl Page {
         let url = format!(
             "http://{}/footage/{}",
             site.control_addr().expect("control listener"),
-            dev.as_str()
+            dev
         );
         let v: Value = self
             .http
@@ -344,7 +344,7 @@ impl Page {
             assert!(
                 t0.elapsed() < WAIT,
                 "{}: recording {now}, expected {recording}",
-                dev.as_str()
+                dev
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

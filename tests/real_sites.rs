@@ -89,7 +89,7 @@ async fn every_login_path_over_pinned_https_with_braced_upper_case_guids() {
             Ok(Reply::Results(r)) => {
                 assert_eq!(r.len(), 1);
                 assert!(r[0].ok);
-                assert_eq!(r[0].device.as_str(), DEVICE, "ids come back lower-case");
+                assert_eq!(&*r[0].device.text(), DEVICE, "ids come back lower-case");
                 assert_eq!(
                     r[0].device, devices[0],
                     "and compare equal to the braced form"

@@ -332,7 +332,7 @@ mod tests {
         assert!(!is_guid("cam-001"));
         let g = generated_devices("primary", 3);
         assert_eq!(g.len(), 3);
-        assert!(g.iter().all(|d| is_guid(d.as_str())));
+        assert!(g.iter().all(|d| is_guid(&d.text())));
         assert_eq!(g, generated_devices("primary", 3));
         assert_ne!(g, generated_devices("secondary", 3));
     }

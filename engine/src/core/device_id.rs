@@ -1,78 +1,149 @@
-//! [`DeviceId`]: a device GUID, canonicalised once and compared by a key
-//! computed once.
+//! [`DeviceId`]: a device GUID, parsed once into its 128-bit value.
 //!
 //! Device ids are looked up in every request and reply (a probe of a
 //! recorder carries hundreds), so they must not be hashed or compared as
-//! strings each time: an id carries a 64-bit key of its canonical text,
-//! computed when it is made; hashing writes that key, equality checks the
-//! key first and reads the text only when the keys match. Order is the
-//! text's order.
-//!
-//! A GUID's canonical text (36 bytes) is kept inline, so copying an id into
-//! a request, a reply or a lookup table never touches shared memory: with a
-//! reference-counted text, every probe bumped and dropped the counts of
+//! strings each time. A GUID is parsed when the id is made — from a config,
+//! a reply or a journal, in any case, braced or not — and from then on is
+//! two machine words: equality is two integer compares, hashing writes a
+//! 64-bit key mixed from them, and an id is 24 bytes that copy into a
+//! request, a reply or a lookup table without touching shared memory (with
+//! a reference-counted text, every probe bumped and dropped the counts of
 //! hundreds of allocations scattered over the heap, a cost that grew with
-//! the installation (the counts stop fitting in cache). Ids that are not
-//! GUIDs (test fixtures use names) share a reference-counted text.
+//! the installation).
+//!
+//! Its text is made only where text is wanted (XML, JSON, reports): the
+//! canonical .NET form, lower-case `8-4-4-4-12` without braces. Ids that
+//! are not GUIDs (test fixtures use names) keep a reference-counted text.
+//! Order is the canonical text's order: for two GUIDs that is the order of
+//! their values, most significant hex digit first.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::ops::Deref;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 /// A device GUID on one recorder (XProtect's `deviceId`).
 ///
-/// GUIDs are kept the way .NET writes them — lower-case, without braces —
-/// whatever case and braces a config, a reply or a journal used, so that
-/// every comparison in the engine is case-insensitive and brace-blind.
-/// Anything that is not a GUID (test fixtures use names) is kept as given.
-#[derive(Clone)]
-pub struct DeviceId {
-    text: Text,
-    /// FNV-1a of the text: what hashing and a first comparison use.
-    key: u64,
-}
-
-/// The canonical text of an id.
+/// Equal GUIDs are equal ids whatever case and braces a config, a reply or
+/// a journal wrote them in. Anything that is not a GUID (test fixtures use
+/// names) is kept as given and compared as text.
 #[derive(Clone, PartialEq, Eq)]
-enum Text {
-    /// A canonical GUID: lower-case ASCII `8-4-4-4-12`.
-    Guid([u8; GUID_LEN]),
+pub struct DeviceId(Repr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Repr {
+    /// The GUID's 128 bits as written in its text, most significant first:
+    /// `hi` holds the first 16 hex digits, `lo` the last 16.
+    Guid { hi: u64, lo: u64 },
     /// Anything else, as given.
     Other(Arc<str>),
 }
 
+/// Length of a GUID's canonical text.
 const GUID_LEN: usize = 36;
 
 impl DeviceId {
     pub fn new(s: impl AsRef<str>) -> Self {
         let s = s.as_ref();
-        let text =
-            match canonical_guid(s).and_then(|g| <[u8; GUID_LEN]>::try_from(g.as_bytes()).ok()) {
-                Some(g) => Text::Guid(g),
-                None => Text::Other(Arc::from(s)),
-            };
-        let id = DeviceId { text, key: 0 };
-        DeviceId {
-            key: fnv1a(id.as_str().as_bytes()),
-            ..id
+        match parse_guid(s) {
+            Some(v) => DeviceId(Repr::Guid {
+                hi: (v >> 64) as u64,
+                lo: v as u64,
+            }),
+            None => DeviceId(Repr::Other(Arc::from(s))),
         }
     }
-    /// The 64-bit key of the canonical text (FNV-1a): equal ids have
-    /// equal keys, so a table of keys finds candidates without reading ids.
+
+    /// A 64-bit key of the id: equal ids have equal keys, so a table of
+    /// keys finds candidates without reading ids. For a GUID it is mixed
+    /// from both halves (sequential GUIDs differ in a few low bits);
+    /// for a name it is FNV-1a of the text.
     pub fn key(&self) -> u64 {
-        self.key
-    }
-    pub fn as_str(&self) -> &str {
-        match &self.text {
-            // ASCII by construction (`canonical_guid` checks every byte), so
-            // the check cannot fail.
-            Text::Guid(g) => std::str::from_utf8(g).unwrap_or_default(),
-            Text::Other(s) => s,
+        match &self.0 {
+            Repr::Guid { hi, lo } => mix(hi ^ mix(*lo)),
+            Repr::Other(s) => fnv1a(s.as_bytes()),
         }
     }
+
+    /// The id's canonical text: a GUID in .NET's form, a name as given.
+    pub fn text(&self) -> IdText<'_> {
+        match &self.0 {
+            Repr::Guid { hi, lo } => IdText::Guid(guid_text(*hi, *lo)),
+            Repr::Other(s) => IdText::Other(s),
+        }
+    }
+}
+
+/// The text of a [`DeviceId`], made on demand; reads as a `&str`.
+pub enum IdText<'a> {
+    /// A GUID written out (ASCII by construction).
+    Guid([u8; GUID_LEN]),
+    Other(&'a str),
+}
+
+impl Deref for IdText<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            // `guid_text` writes only ASCII hex digits and dashes, so the
+            // check cannot fail.
+            IdText::Guid(g) => std::str::from_utf8(g).unwrap_or_default(),
+            IdText::Other(s) => s,
+        }
+    }
+}
+
+/// The value of a GUID in any case, braced or not, with blanks around it:
+/// its 32 hex digits read most significant first.
+fn parse_guid(s: &str) -> Option<u128> {
+    let t = s.trim();
+    let t = match (t.strip_prefix('{'), t.ends_with('}')) {
+        (Some(inner), true) => &inner[..inner.len() - 1],
+        _ => t,
+    };
+    let bytes = t.as_bytes();
+    if bytes.len() != GUID_LEN {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = (b as char).to_digit(16)?;
+        value = value << 4 | u128::from(digit);
+    }
+    Some(value)
+}
+
+/// The canonical text of the GUID `hi`:`lo`.
+fn guid_text(hi: u64, lo: u64) -> [u8; GUID_LEN] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let value = u128::from(hi) << 64 | u128::from(lo);
+    let mut out = [b'-'; GUID_LEN];
+    let mut digit = 0;
+    for (i, slot) in out.iter_mut().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let nibble = (value >> (124 - 4 * digit)) & 0xf;
+        *slot = HEX[nibble as usize];
+        digit += 1;
+    }
+    out
+}
+
+/// SplitMix64's finaliser: spreads a few changed bits over the whole word.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -81,19 +152,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-impl PartialEq for DeviceId {
-    fn eq(&self, other: &Self) -> bool {
-        // A GUID and a name never have the same text: `new` keeps every
-        // GUID in the inline form.
-        self.key == other.key && self.text == other.text
-    }
-}
-impl Eq for DeviceId {}
-
 impl Hash for DeviceId {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Equal ids have equal texts, hence equal keys.
-        state.write_u64(self.key);
+        // Equal ids have equal keys.
+        state.write_u64(self.key());
     }
 }
 
@@ -104,34 +166,27 @@ impl PartialOrd for DeviceId {
 }
 impl Ord for DeviceId {
     fn cmp(&self, other: &Self) -> Ordering {
-        match (&self.text, &other.text) {
-            // Byte order of ASCII is its text order.
-            (Text::Guid(a), Text::Guid(b)) => a.cmp(b),
-            _ => self.as_str().cmp(other.as_str()),
+        match (&self.0, &other.0) {
+            // Lower-case hex digits sort like their values, and the dashes
+            // sit at the same places, so value order is text order.
+            (Repr::Guid { hi: a, lo: b }, Repr::Guid { hi: c, lo: d }) => (a, b).cmp(&(c, d)),
+            _ => self.text().cmp(&other.text()),
         }
     }
 }
 
 impl Serialize for DeviceId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        s.serialize_str(&self.text())
     }
 }
 
 /// `s` as a canonical GUID (lower-case `8-4-4-4-12`, no braces, no
 /// surrounding blanks), if it is a GUID in any case, braced or not.
 pub fn canonical_guid(s: &str) -> Option<String> {
-    let t = s.trim();
-    let t = match (t.strip_prefix('{'), t.ends_with('}')) {
-        (Some(inner), true) => &inner[..inner.len() - 1],
-        _ => t,
-    };
-    let groups: Vec<&str> = t.split('-').collect();
-    let shape_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
-    shape_ok.then(|| t.to_ascii_lowercase())
+    let v = parse_guid(s)?;
+    let text = guid_text((v >> 64) as u64, v as u64);
+    Some(String::from_utf8_lossy(&text).into_owned())
 }
 
 impl<'de> Deserialize<'de> for DeviceId {
@@ -142,12 +197,12 @@ impl<'de> Deserialize<'de> for DeviceId {
 }
 impl fmt::Debug for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
+        fmt::Debug::fmt(&*self.text(), f)
     }
 }
 impl fmt::Display for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.text())
     }
 }
 impl From<&str> for DeviceId {

@@ -53,7 +53,7 @@ string_id!(
     /// A logical camera, the thing the user clicks on (e.g. `cam-001`, `lobby`).
     CameraId
 );
-pub use super::device_id::{canonical_guid, DeviceId};
+pub use super::device_id::{canonical_guid, DeviceId, IdText};
 
 /// Index of a site in [`MirrorConfig::sites`].
 pub type SiteId = usize;
@@ -326,15 +326,69 @@ mod guid_tests {
             DeviceId::new(" A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A "),
             lower
         );
-        assert_eq!(lower.as_str(), "a8a8b9dc-3995-49ed-9b00-62caac2ce74a");
+        assert_eq!(lower.to_string(), "a8a8b9dc-3995-49ed-9b00-62caac2ce74a");
         let back: DeviceId =
             serde_json::from_str("\"{A8A8B9DC-3995-49ED-9B00-62CAAC2CE74A}\"").expect("a string");
         assert_eq!(back, lower);
         // Not a GUID: kept as given.
-        assert_eq!(DeviceId::new("Cam-A").as_str(), "Cam-A");
-        assert_eq!(
-            DeviceId::new("{a8a8b9dc-3995-49ed-9b00-62caac2ce74a").as_str(),
-            "{a8a8b9dc-3995-49ed-9b00-62caac2ce74a"
-        );
+        assert_eq!(DeviceId::new("Cam-A").to_string(), "Cam-A");
+        for not_guid in [
+            "{a8a8b9dc-3995-49ed-9b00-62caac2ce74a",
+            "a8a8b9dc-3995-49ed-9b00-62caac2ce74",
+            "a8a8b9dc-3995-49ed-9b00-62caac2ce74g",
+            "a8a8b9dc+3995-49ed-9b00-62caac2ce74a",
+            "a8a8b9dc3995-49ed-9b00-62caac2ce74a0",
+            "+8a8b9dc-3995-49ed-9b00-62caac2ce74a",
+        ] {
+            assert_eq!(DeviceId::new(not_guid).to_string(), not_guid);
+            assert_eq!(canonical_guid(not_guid), None, "{not_guid}");
+        }
+    }
+
+    #[test]
+    fn device_guids_round_trip_through_their_value() {
+        for text in [
+            "00000000-0000-0000-0000-000000000000",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "0123abcd-4567-89ef-0a1b-2c3d4e5f6789",
+            "d0a10001-0000-4000-8000-0000000186a0",
+        ] {
+            let id = DeviceId::new(text.to_ascii_uppercase());
+            assert_eq!(id.to_string(), text);
+            assert_eq!(&*id.text(), text);
+            assert_eq!(
+                canonical_guid(&format!("{{{text}}}")).as_deref(),
+                Some(text)
+            );
+            assert_eq!(DeviceId::new(id.to_string()), id);
+        }
+    }
+
+    #[test]
+    fn device_ids_order_and_hash_as_their_canonical_text() {
+        use std::collections::HashSet;
+        let mut texts: Vec<String> = (0..200u64)
+            .map(|i| {
+                let v = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                format!(
+                    "{:08x}-{:04x}-4000-8{:03x}-{:012x}",
+                    v >> 32,
+                    v & 0xffff,
+                    i % 0x1000,
+                    v & 0xffff_ffff_ffff
+                )
+            })
+            .collect();
+        texts.extend(["cam-b".to_owned(), "Cam-A".to_owned(), "zz".to_owned()]);
+        let mut ids: Vec<DeviceId> = texts.iter().map(DeviceId::new).collect();
+        ids.sort();
+        texts.sort();
+        let sorted: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        assert_eq!(sorted, texts);
+        // Sequential GUIDs (as a site numbers its cameras) get distinct keys.
+        let keys: HashSet<u64> = (0..10_000u64)
+            .map(|c| DeviceId::new(format!("d0a10000-0000-4000-8000-{c:012x}")).key())
+            .collect();
+        assert_eq!(keys.len(), 10_000);
     }
 }

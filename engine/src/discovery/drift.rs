@@ -71,7 +71,7 @@ impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.site)?;
         if let (Some(c), Some(d)) = (&self.camera, &self.device) {
-            write!(f, "camera `{c}` (device {}): ", d.as_str())?;
+            write!(f, "camera `{c}` (device {}): ", d)?;
         }
         match &self.kind {
             DriftKind::DeviceGone => write!(f, "the device is not on the site any more"),

@@ -226,8 +226,7 @@ pub fn from_rest_json(
         if !seen.insert(id.clone()) {
             inv.problems.push(format!(
                 "camera id {} is listed twice (\"{}\" is left out)",
-                id.as_str(),
-                c.name
+                id, c.name
             ));
             continue;
         }

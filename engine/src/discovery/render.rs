@@ -141,9 +141,7 @@ pub fn render_cameras(cfg: &EngineConfig, sites: &[SiteInventory], pairing: &Pai
         };
         out.problems.push(format!(
             "{}: camera \"{}\" ({}) not paired: {why}",
-            site_names[u.site],
-            cam.name,
-            cam.id.as_str()
+            site_names[u.site], cam.name, cam.id
         ));
     }
 
@@ -174,9 +172,7 @@ pub fn render_cameras(cfg: &EngineConfig, sites: &[SiteInventory], pairing: &Pai
             out.problems.push(format!(
                 "{}: camera \"{}\" ({}) is already in the config, paired with another device \
                  than discovery pairs it with; see `dualrec discover --check`",
-                site_names[s],
-                cam.name,
-                cam.id.as_str()
+                site_names[s], cam.name, cam.id
             ));
             continue;
         }
@@ -190,7 +186,7 @@ pub fn render_cameras(cfg: &EngineConfig, sites: &[SiteInventory], pairing: &Pai
                      in the site's recorder_urls; add it there",
                     site_names[s],
                     inv.cameras[c].name,
-                    inv.cameras[c].id.as_str(),
+                    inv.cameras[c].id,
                     rec.name,
                     rec.web_server_uri
                 ));
@@ -203,7 +199,7 @@ pub fn render_cameras(cfg: &EngineConfig, sites: &[SiteInventory], pairing: &Pai
             devices.push(format!(
                 "{} = {{ device = {}, recorder = {index}, manual_recording_max = {}, prebuffer = {} }}",
                 key(site_names[s]),
-                quoted(cam.id.as_str()),
+                quoted(&cam.id.text()),
                 quoted(&limit),
                 quoted(&format_duration(cam.prebuffer)),
             ));

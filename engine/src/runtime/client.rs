@@ -206,7 +206,7 @@ impl SoapClient {
             )));
         };
         let token = token.to_owned();
-        let device_ids: Vec<String> = devices.iter().map(|d| d.as_str().to_owned()).collect();
+        let device_ids: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
         let request = match op {
             RecorderOp::Start => RecorderRequest::StartManualRecording { token, device_ids },
             RecorderOp::Stop => RecorderRequest::StopManualRecording { token, device_ids },

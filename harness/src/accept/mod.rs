@@ -150,7 +150,7 @@ fn targets_of(cfg: &EngineConfig) -> Result<Vec<Target>, AcceptError> {
                     site.spec.name
                 ))
             })?;
-            devices.push((p.recorder, p.device.as_str().to_ascii_lowercase()));
+            devices.push((p.recorder, p.device.text().to_ascii_lowercase()));
         }
         out.push(Target {
             index,

@@ -260,7 +260,7 @@ fn config_text(
                 format!(
                     "{} = {{ device = {:?}, recorder = {}{own} }}",
                     cfg.sites[p.site].name,
-                    p.device.as_str(),
+                    &*p.device.text(),
                     p.recorder
                 )
             })

@@ -134,7 +134,7 @@ impl RestView<'_> {
         let cam = &inv.cameras[c];
         let mut v = item(
             "cameras",
-            cam.id.as_str(),
+            &cam.id.text(),
             &cam.name,
             Some(("hardware", &inv.hardware[cam.hardware].id)),
         );
@@ -182,7 +182,7 @@ impl RestView<'_> {
         for cam in &inv.cameras {
             let hw = &inv.hardware[cam.hardware];
             recorders[hw.recorder].cameras.push(CameraInfo {
-                device_id: cam.id.as_str().to_owned(),
+                device_id: cam.id.to_string(),
                 name: cam.name.clone(),
                 hardware_id: hw.id.clone(),
                 recorder_id: inv.recorders[hw.recorder].id.clone(),

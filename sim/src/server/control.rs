@@ -76,7 +76,7 @@ pub(crate) fn fault_json(shared: &Shared, info: &FaultInfo) -> Value {
             v["rate"] = json!(rate)
         }
         SiteFaultKind::Slow(d) => v["latency"] = json!(d.describe()),
-        SiteFaultKind::StreamLoss { device } => v["device"] = json!(device.as_str()),
+        SiteFaultKind::StreamLoss { device } => v["device"] = json!(device.to_string()),
         _ => {}
     }
     v

@@ -185,7 +185,7 @@ impl MockSite {
             .iter()
             .map(|devs| {
                 devs.iter()
-                    .map(|d| state::canonical_device(d.as_str()))
+                    .map(|d| state::canonical_device(&d.text()))
                     .collect()
             })
             .collect();
@@ -197,7 +197,7 @@ impl MockSite {
             .map(|i| i.device_settings())
             .unwrap_or_default();
         for (device, settings) in cfg.device_settings.iter().chain(&inventory_settings) {
-            model.set_device_settings(&state::canonical_device(device.as_str()), *settings);
+            model.set_device_settings(&state::canonical_device(&device.text()), *settings);
         }
         let tls = match &cfg.tls {
             Some(id) => Some(
@@ -309,19 +309,19 @@ impl MockSite {
     /// Ground-truth footage of a device up to now (model time); `None` for
     /// a device not on this site.
     pub fn footage(&self, device: &DeviceId) -> Option<IntervalSet> {
-        let d = state::canonical_device(device.as_str());
+        let d = state::canonical_device(&device.text());
         self.shared.with_model(|m, now| m.footage(&d, now))
     }
 
     /// Manual-recording intervals of a device up to now (model time).
     pub fn manual_intervals(&self, device: &DeviceId) -> Option<IntervalSet> {
-        let d = state::canonical_device(device.as_str());
+        let d = state::canonical_device(&device.text());
         self.shared.with_model(|m, now| m.manual_intervals(&d, now))
     }
 
     /// Whether a device is manually recording now.
     pub fn is_recording(&self, device: &DeviceId) -> Option<bool> {
-        let d = state::canonical_device(device.as_str());
+        let d = state::canonical_device(&device.text());
         self.shared.with_model(|m, _| {
             let (r, i) = m.locate(&d)?;
             m.recorder(r).map(|rec| rec.is_recording(i))

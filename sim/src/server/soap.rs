@@ -583,7 +583,7 @@ fn recorder(
                 };
                 let outcomes = m.call_detailed(now, index, op, token, &devices)?;
                 // .NET writes GUIDs lower-case whatever case was sent.
-                let echoed: Vec<String> = devices.iter().map(|d| d.as_str().to_owned()).collect();
+                let echoed: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
                 let pairs = echoed.iter().zip(outcomes);
                 Ok(match op {
                     RecorderOp::Probe => RecorderResponse::IsManualRecording(
@@ -646,7 +646,7 @@ fn recorder(
                     .first()
                     .cloned()
                     .unwrap_or_else(|| DeviceId::new(""));
-                let recording = canonical_device(sequence_type).as_str() == RECORDING_SEQUENCE_ID;
+                let recording = &*canonical_device(sequence_type).text() == RECORDING_SEQUENCE_ID;
                 // Other sequence types: the same checks, an empty answer.
                 let (min, max) = if recording {
                     (

@@ -229,7 +229,7 @@ impl Shared {
         req.validate()?;
         let mut req = req;
         if let SiteFaultKind::StreamLoss { device } = &req.kind {
-            let device = canonical_device(device.as_str());
+            let device = canonical_device(&device.text());
             if self.with_model(|m, _| m.locate(&device)).is_none() {
                 return Err(FaultError {
                     code: "unknown_device",

@@ -58,12 +58,12 @@ impl DeviceId {
     }
 
     /// A 64-bit key of the id: equal ids have equal keys, so a table of
-    /// keys finds candidates without reading ids. For a GUID it is mixed
-    /// from both halves (sequential GUIDs differ in a few low bits);
-    /// for a name it is FNV-1a of the text.
+    /// keys finds candidates without reading ids. For a GUID it folds both
+    /// halves with one multiply (every lookup computes it, and the hash
+    /// tables mix it further); for a name it is FNV-1a of the text.
     pub fn key(&self) -> u64 {
         match &self.0 {
-            Repr::Guid { hi, lo } => mix(hi ^ mix(*lo)),
+            Repr::Guid { hi, lo } => hi.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ lo,
             Repr::Other(s) => fnv1a(s.as_bytes()),
         }
     }
@@ -137,13 +137,6 @@ fn guid_text(hi: u64, lo: u64) -> [u8; GUID_LEN] {
         digit += 1;
     }
     out
-}
-
-/// SplitMix64's finaliser: spreads a few changed bits over the whole word.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

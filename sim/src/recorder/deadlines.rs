@@ -8,7 +8,8 @@
 //! cannot follow) marks the index stale; it is then rebuilt by the next
 //! mutating call, and read by a scan until then.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
 
 use super::recorder::Recorder;
 use crate::intervals::Nanos;
@@ -87,44 +88,61 @@ impl DeadlineIndex {
     }
 }
 
-/// One recorder's pending auto-stops, `(deadline, device)`, earliest first,
-/// with the earliest kept at hand: every call on a recorder first asks
-/// whether an auto-stop is due, and walking the tree to its first leaf for
-/// that was a chain of cache misses once a site holds hundreds of
-/// recorders.
+/// One recorder's pending auto-stops, `(deadline, device)`, earliest first.
+///
+/// A binary heap with lazy deletion: a Stop or a restarted timer leaves its
+/// old entry behind, and an entry is checked against the device (`live`)
+/// only when it reaches the top, so the earliest entry is always a live one
+/// and [`DueSet::first`] is exact. Most auto-stops are pushed later than
+/// every pending one (now plus the same limit), so a push rarely moves an
+/// entry and touches one slot at the end of a compact array; the ordered
+/// tree this replaces walked scattered nodes on every Start and Stop, a
+/// chain of cache misses once a site holds tens of thousands of devices. A
+/// stale entry is older than the live one that replaced it, so it reaches
+/// the top and leaves within one auto-stop limit.
 #[derive(Debug, Clone, Default)]
 pub(super) struct DueSet {
-    order: BTreeSet<(Nanos, usize)>,
-    first: Option<(Nanos, usize)>,
+    heap: BinaryHeap<Reverse<(Nanos, usize)>>,
 }
 
 impl DueSet {
+    /// The earliest live entry.
     pub fn first(&self) -> Option<(Nanos, usize)> {
-        self.first
+        self.heap.peek().map(|e| e.0)
     }
 
+    /// Adds a live entry.
     pub fn insert(&mut self, entry: (Nanos, usize)) {
-        self.order.insert(entry);
-        if self.first.is_none_or(|f| entry < f) {
-            self.first = Some(entry);
+        self.heap.push(Reverse(entry));
+    }
+
+    /// `entry` is no longer live; `live` tells which of the others are.
+    pub fn remove(&mut self, entry: (Nanos, usize), live: impl Fn(Nanos, usize) -> bool) {
+        if self.first() == Some(entry) {
+            self.heap.pop();
+            self.drop_stale(live);
         }
     }
 
-    pub fn remove(&mut self, entry: &(Nanos, usize)) {
-        if self.order.remove(entry) && self.first == Some(*entry) {
-            self.first = self.order.first().copied();
-        }
-    }
-
-    pub fn pop_first(&mut self) -> Option<(Nanos, usize)> {
-        let popped = self.order.pop_first();
-        self.first = self.order.first().copied();
+    /// Takes the earliest entry; `live` tells which of the others are.
+    pub fn pop_first(&mut self, live: impl Fn(Nanos, usize) -> bool) -> Option<(Nanos, usize)> {
+        let popped = self.heap.pop().map(|e| e.0);
+        self.drop_stale(live);
         popped
     }
 
     pub fn clear(&mut self) {
-        self.order.clear();
-        self.first = None;
+        self.heap.clear();
+    }
+
+    /// Pops stale entries until the earliest is live.
+    fn drop_stale(&mut self, live: impl Fn(Nanos, usize) -> bool) {
+        while let Some(&Reverse((t, d))) = self.heap.peek() {
+            if live(t, d) {
+                break;
+            }
+            self.heap.pop();
+        }
     }
 }
 
@@ -133,26 +151,42 @@ mod due_set_tests {
     use super::*;
 
     #[test]
-    fn the_earliest_follows_every_change() {
+    fn the_earliest_is_always_live() {
+        use std::cell::RefCell;
+        // What each device's live deadline is, as the recorder would say.
+        let live_of = RefCell::new(vec![None; 5]);
+        let live = |t, d| live_of.borrow()[d] == Some(t);
         let mut s = DueSet::default();
+        let put = |s: &mut DueSet, t, d| {
+            live_of.borrow_mut()[d] = Some(t);
+            s.insert((t, d));
+        };
         assert_eq!(s.first(), None);
-        s.insert((30, 1));
-        s.insert((10, 2));
-        s.insert((20, 3));
+        put(&mut s, 30, 1);
+        put(&mut s, 10, 2);
+        put(&mut s, 20, 3);
         assert_eq!(s.first(), Some((10, 2)));
-        s.remove(&(20, 3));
+        // Not the earliest: left behind, still not reported.
+        live_of.borrow_mut()[3] = None;
+        s.remove((20, 3), live);
         assert_eq!(s.first(), Some((10, 2)));
-        s.remove(&(10, 2));
+        // The earliest: the stale (20, 3) under it goes too.
+        live_of.borrow_mut()[2] = None;
+        s.remove((10, 2), live);
         assert_eq!(s.first(), Some((30, 1)));
-        s.remove(&(99, 9));
+        // A device restarted with a later deadline: its old entry is stale.
+        put(&mut s, 5, 4);
+        put(&mut s, 40, 4);
+        assert_eq!(s.pop_first(live), Some((5, 4)));
         assert_eq!(s.first(), Some((30, 1)));
-        s.insert((5, 4));
-        assert_eq!(s.pop_first(), Some((5, 4)));
-        assert_eq!(s.first(), Some((30, 1)));
-        assert_eq!(s.pop_first(), Some((30, 1)));
+        live_of.borrow_mut()[1] = None;
+        assert_eq!(s.pop_first(live), Some((30, 1)));
+        assert_eq!(s.first(), Some((40, 4)));
+        live_of.borrow_mut()[4] = None;
+        assert_eq!(s.pop_first(live), Some((40, 4)));
         assert_eq!(s.first(), None);
-        assert_eq!(s.pop_first(), None);
-        s.insert((1, 1));
+        assert_eq!(s.pop_first(live), None);
+        put(&mut s, 1, 1);
         s.clear();
         assert_eq!(s.first(), None);
     }

@@ -235,7 +235,7 @@ proptest! {
                 for w in log.windows(2) {
                     prop_assert!(w[0].end.is_some_and(|e| e <= w[1].start));
                 }
-                for i in log {
+                for i in &log {
                     prop_assert!(i.end.is_none_or(|e| e > i.start));
                     prop_assert!(i.footage_start <= i.start);
                 }

@@ -33,11 +33,14 @@ pub struct Recorder {
     /// kept in one compact array, because every probe asks it of dozens of
     /// devices and a device's own state is a cache miss away.
     recording: Vec<bool>,
-    /// Each device's own auto-stop and pre-buffer (the recorder's config is
-    /// the default), as real sites set them camera by camera.
-    settings: Vec<DeviceSettings>,
-    /// Pending auto-stops `(deadline, device)`, exactly one per device that
-    /// is manually recording with a limit (kept exact, no lazy deletion).
+    /// The devices with their own auto-stop or pre-buffer (the recorder's
+    /// config is the default), as real sites set them camera by camera.
+    /// Sparse: most sites customise few cameras, and a Start on the others
+    /// then reads nothing but an empty table.
+    settings: FxHashMap<usize, DeviceSettings>,
+    /// Pending auto-stops `(deadline, device)`: one live entry per device
+    /// that is manually recording with a limit, and stale ones left behind
+    /// by Stops (see [`DueSet`]).
     deadlines: DueSet,
     alive: bool,
     /// Last boot (or creation): the pre-buffer holds nothing older.
@@ -65,7 +68,6 @@ impl Recorder {
         let keys = ids.iter().map(DeviceId::key).collect();
         let devs = vec![Device::default(); ids.len()];
         let recording = vec![false; ids.len()];
-        let settings = vec![DeviceSettings::default(); ids.len()];
         Recorder {
             cfg,
             ids,
@@ -73,7 +75,7 @@ impl Recorder {
             index,
             devs,
             recording,
-            settings,
+            settings: FxHashMap::default(),
             deadlines: DueSet::default(),
             alive: true,
             booted_at: now,
@@ -118,14 +120,14 @@ impl Recorder {
     /// Gives a device its own auto-stop limit and pre-buffer; they apply
     /// from its next Start on. Unknown device: ignored.
     pub fn set_device_settings(&mut self, device: usize, settings: DeviceSettings) {
-        if let Some(s) = self.settings.get_mut(device) {
-            *s = settings;
+        if device < self.devs.len() {
+            self.settings.insert(device, settings);
         }
     }
 
     /// A device's own settings (default: the recorder's).
     pub fn device_settings(&self, device: usize) -> DeviceSettings {
-        self.settings.get(device).copied().unwrap_or_default()
+        self.settings.get(&device).copied().unwrap_or_default()
     }
 
     /// The auto-stop limit a Start on `device` gets.
@@ -167,9 +169,11 @@ impl Recorder {
             if deadline > now {
                 break;
             }
-            self.deadlines.pop_first();
             self.devs[d].end(deadline);
             self.recording[d] = false;
+            let devs = &self.devs;
+            self.deadlines
+                .pop_first(|t, d| devs[d].deadline() == Some(t));
         }
     }
 
@@ -188,10 +192,13 @@ impl Recorder {
         let dev = &mut self.devs[device];
         if dev.is_recording() {
             if self.cfg.start_extends_timer {
-                if let Some(old) = dev.deadline() {
-                    self.deadlines.remove(&(old, device));
-                }
+                let old = dev.deadline();
                 dev.set_deadline(deadline);
+                if let Some(old) = old {
+                    let devs = &self.devs;
+                    self.deadlines
+                        .remove((old, device), |t, d| devs[d].deadline() == Some(t));
+                }
                 if let Some(new) = deadline {
                     self.deadlines.insert((new, device));
                 }
@@ -216,11 +223,15 @@ impl Recorder {
         let Some(dev) = self.devs.get_mut(device) else {
             return false;
         };
-        if let Some(dl) = dev.deadline() {
-            self.deadlines.remove(&(dl, device));
-        }
+        let deadline = dev.deadline();
+        let was_recording = dev.end(now);
         self.recording[device] = false;
-        dev.end(now)
+        if let Some(dl) = deadline {
+            let devs = &self.devs;
+            self.deadlines
+                .remove((dl, device), |t, d| devs[d].deadline() == Some(t));
+        }
+        was_recording
     }
 
     /// Whether the device is manually recording as of the last call (a
@@ -298,8 +309,10 @@ impl Recorder {
     }
 
     /// Raw manual recordings of a device, oldest first (the last may be open).
-    pub fn manual_log(&self, device: usize) -> &[ManualInterval] {
-        self.devs.get(device).map_or(&[], Device::intervals)
+    pub fn manual_log(&self, device: usize) -> Vec<ManualInterval> {
+        self.devs
+            .get(device)
+            .map_or_else(Vec::new, |d| d.intervals().collect())
     }
 
     /// When the device was manually recording, clipped to `[0, until)`; an

@@ -244,12 +244,16 @@ impl SiteModel {
         self.tokens.check(now, token)?;
         let rec = self.live_recorder(now, recorder)?;
         // Requests list devices in the recorder's own order (the engine's
-        // camera order), so each one is looked for just past the previous.
-        let mut next = 0;
+        // camera order), so each one after the first is looked for just past
+        // the previous; the first may be anywhere.
+        let mut next = None;
         for d in devices {
-            let idx = rec.device_index_near(d, next);
+            let idx = match next {
+                None => rec.device_index(d),
+                Some(next) => rec.device_index_near(d, next),
+            };
             if let Some(i) = idx {
-                next = i + 1;
+                next = Some(i + 1);
                 match op {
                     RecorderOp::Start => {
                         rec.start(now, i);

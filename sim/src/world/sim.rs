@@ -13,7 +13,7 @@ use engine::core::{
     RequestId, SiteSpec, SoapFault, TransportError,
 };
 
-use super::config::{device_id, EngineTarget, FaultKind, WorldConfig};
+use super::config::{device_id, Click, EngineTarget, FaultKind, WorldConfig};
 use super::link::Link;
 use super::queue::EventQueue;
 use super::record::{ClickRecord, FaultWindow, RunRecord};
@@ -82,6 +82,13 @@ pub struct World {
     /// The sequence of each camera's latest journal entry (what a lookup
     /// of the journal's tail would find, without scanning it per click).
     journal_last: Vec<Option<engine::core::IntentSeq>>,
+    /// The scenario's clicks in time order (ties in scenario order), fed to
+    /// the run from `next_click` on. They would fire before any event of the
+    /// same instant had they been queued up front (they would have been
+    /// queued first), and they do; keeping them out of the queue keeps a
+    /// day's hundreds of thousands of clicks from filling it.
+    upcoming: Vec<Click>,
+    next_click: usize,
     /// Clicks made while the engine is down: the client retries them when
     /// it is back.
     pending_clicks: Vec<(usize, bool)>,
@@ -156,17 +163,14 @@ impl World {
             engine.sabotage(cfg.sabotage); // test-only planted bugs
         }
         let mut queue = EventQueue::new();
-        for click in &cfg.clicks {
-            if click.at < cfg.duration && click.camera < cfg.cameras.len() {
-                queue.push(
-                    click.at,
-                    Event::Click {
-                        camera: click.camera,
-                        recording: click.recording,
-                    },
-                );
-            }
-        }
+        // Stable: clicks of one instant keep the scenario's order.
+        let mut upcoming: Vec<Click> = cfg
+            .clicks
+            .iter()
+            .filter(|c| c.at < cfg.duration && c.camera < cfg.cameras.len())
+            .copied()
+            .collect();
+        upcoming.sort_by_key(|c| c.at);
         for (i, fault) in cfg.faults.iter().enumerate() {
             if fault.at >= cfg.duration {
                 continue;
@@ -198,6 +202,8 @@ impl World {
             links,
             incarnation: 1,
             journal: Vec::new(),
+            upcoming,
+            next_click: 0,
             journal_last: vec![None; cfg.cameras.len()],
             pending_clicks: Vec::new(),
             retired_stats: Vec::new(),
@@ -212,7 +218,8 @@ impl World {
     pub fn run(mut self) -> WorldOutcome {
         let settled_at = self.cfg.duration + self.cfg.settle;
         loop {
-            let next_event = self.queue.peek_time();
+            let next_click = self.next_click_at();
+            let next_event = self.next_event_at();
             let next_engine = self.engine.as_ref().and_then(Mirror::next_deadline);
             let next_site = self.sites.iter().filter_map(SiteModel::next_deadline).min();
             let next_lease = self.replicas.as_ref().and_then(Replicas::next_deadline);
@@ -234,6 +241,16 @@ impl World {
                         site.on_timeout(self.now);
                     }
                 }
+            } else if next_click.is_some_and(|c| {
+                // A click goes before queued events of its instant.
+                c <= self.now && self.queue.peek_time().is_none_or(|q| c <= q)
+            }) {
+                let click = self.upcoming[self.next_click];
+                self.next_click += 1;
+                self.handle(Event::Click {
+                    camera: click.camera,
+                    recording: click.recording,
+                });
             } else if next_event.is_some_and(|e| e <= self.now) {
                 if let Some((_, event)) = self.queue.pop() {
                     self.handle(event);
@@ -245,12 +262,24 @@ impl World {
             }
             // Events of one instant (a "record all" click burst) are handed
             // to the engine before it is polled, so it can batch them.
-            if self.queue.peek_time() != Some(self.now) {
+            if self.next_event_at() != Some(self.now) {
                 self.drain_commands();
             }
         }
         self.now = settled_at;
         self.finish()
+    }
+
+    fn next_click_at(&self) -> Option<Nanos> {
+        self.upcoming.get(self.next_click).map(|c| c.at)
+    }
+
+    /// The earliest queued event or click.
+    fn next_event_at(&self) -> Option<Nanos> {
+        [self.queue.peek_time(), self.next_click_at()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn handle(&mut self, event: Event) {
@@ -261,10 +290,10 @@ impl World {
                     camera,
                     recording,
                 });
-                let name = self.cfg.cameras[camera].to_string();
+                let (now, cameras) = (self.now, &self.cfg.cameras);
                 self.trace.emit(|| TraceEvent::Click {
-                    t: self.now,
-                    camera: name,
+                    t: now,
+                    camera: cameras[camera].to_string(),
                     recording,
                 });
                 if self.replicas.as_ref().is_some_and(Replicas::any_alive) {

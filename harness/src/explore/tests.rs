@@ -784,3 +784,74 @@ fn real_mode_settings_survive_the_file_format() {
         );
     }
 }
+
+#[test]
+fn every_shipped_scenario_reads_back_from_its_written_form() {
+    // A setting the writer forgets turns an explorer finding into a
+    // reproducer that is not the world that failed; the shipped scenarios
+    // use every setting there is.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<_> = ["", "bench"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("scenarios dir"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 20, "{files:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let s = scenario::parse(&text, &path.display().to_string()).expect("valid");
+        let written = to_toml(&s).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let back = scenario::parse(&written, "written.toml").expect("reads back");
+        assert_eq!(
+            write::as_written(&back),
+            write::as_written(&s),
+            "{} written as\n{written}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_base_recovery_bound_loosens_the_explorers_but_never_tightens_it() {
+    use crate::guarantee::Threshold;
+    use engine::core::MILLIS;
+    let with = |cond: &str| {
+        let text = format!("{BASE}\"recovery_time.primary.max\" = \"{cond}\"\n");
+        scenario::parse(&text, "base.toml").expect("valid")
+    };
+    let bound = generate::recovery_bound(&with("< 1s").sites);
+    let threshold = |base: &Scenario| {
+        generate::guarantees(base, &base.sites, FaultRule::OneSiteHealthy)
+            .into_iter()
+            .find(|g| g.key == "recovery_time.primary.max")
+            .map(|g| g.threshold)
+    };
+    // Written for the base's own faults: a restart the explorer adds is
+    // found by the next health probe, later than that.
+    let tight = with("< 1s");
+    assert_eq!(
+        threshold(&tight),
+        Some(Threshold::Duration(bound.div_ceil(MILLIS) * MILLIS))
+    );
+    let loose = with("< 60s");
+    assert_eq!(threshold(&loose), Some(Threshold::Duration(60_000_000_000)));
+}
+
+#[test]
+fn a_base_figure_that_describes_its_own_faults_is_not_carried_over() {
+    // both-sites-down states the 20 s its sites are down together; the
+    // explorer's worlds have other faults, and the promise is no gap.
+    let text = BASE.replace(
+        "\"union_gap.max\" = \"== 0s\"",
+        "\"union_gap.max\" = \"== 20s\"",
+    );
+    let base = scenario::parse(&text, "base.toml").expect("valid");
+    let g: Vec<_> = generate::guarantees(&base, &base.sites, FaultRule::OneSiteHealthy)
+        .into_iter()
+        .filter(|g| g.key == "union_gap.max")
+        .map(|g| g.condition)
+        .collect();
+    assert_eq!(g, ["== 0s"]);
+}

@@ -11,9 +11,10 @@ use std::fmt::Write as _;
 
 use engine::core::Policy;
 use sim::world::latency::{format_nanos, LatencyDist};
+use sim::world::EngineTarget;
 
 use crate::scenario::DEFAULT_REAL_TOLERANCE;
-use crate::scenario::{camera_name, FaultKind, Scenario};
+use crate::scenario::{camera_name, CameraSettingsDef, FaultKind, Scenario};
 
 /// The scenario as it reads back from [`to_toml`]: `real_unchecked` only
 /// for guarantees it states, and no `real_mode_errors` — those are derived
@@ -22,6 +23,17 @@ use crate::scenario::{camera_name, FaultKind, Scenario};
 /// alone. Compare a scenario with its written form through this.
 pub fn as_written(s: &Scenario) -> Scenario {
     let mut w = s.clone();
+    // Written one contiguous run of cameras per entry, as the format takes.
+    w.camera_settings = s
+        .camera_settings
+        .iter()
+        .flat_map(|def| {
+            contiguous_runs(&def.cameras).map(|run| CameraSettingsDef {
+                cameras: run.to_vec(),
+                ..def.clone()
+            })
+        })
+        .collect();
     w.real_unchecked
         .retain(|k| s.guarantees.iter().any(|g| &g.key == k));
     w.real_mode_errors.clear();
@@ -99,6 +111,11 @@ pub fn dist_toml(d: &LatencyDist) -> String {
     }
 }
 
+/// `cams` (ascending) cut where a camera is skipped.
+fn contiguous_runs(cams: &[usize]) -> impl Iterator<Item = &[usize]> {
+    cams.chunk_by(|a, b| b == &(a + 1))
+}
+
 /// A camera set as the format writes it: `*`, a name, or `a..b`.
 fn camera_set(cams: &[usize], count: usize) -> Option<String> {
     let (&first, &last) = (cams.first()?, cams.last()?);
@@ -139,6 +156,9 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
     }
     if s.orphan_grace != DEFAULT_ORPHAN_GRACE {
         let _ = writeln!(o, "orphan_grace = {}", dur(s.orphan_grace));
+    }
+    if s.engines != 1 {
+        let _ = writeln!(o, "engines = {}", s.engines);
     }
     if let Some(reason) = &s.virtual_only {
         o.push_str("virtual_only = true\n");
@@ -187,9 +207,36 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
         if site.token_ttl != DEFAULT_TOKEN_TTL {
             let _ = writeln!(o, "token_ttl = {}", dur(site.token_ttl));
         }
+        if site.idp_login {
+            o.push_str("login = \"idp\"\n");
+        }
+        if let Some(n) = site.lockout_after {
+            let _ = writeln!(o, "lockout_after = {n}");
+        }
     }
 
     let _ = write!(o, "\n[cameras]\ncount = {n}\n");
+
+    for def in &s.camera_settings {
+        for run in contiguous_runs(&def.cameras) {
+            let set = camera_set(run, n).unwrap_or_default();
+            o.push_str("\n[[camera_settings]]\n");
+            let _ = writeln!(o, "cameras = {}", quote(&set));
+            if let Some(site) = def.site {
+                let _ = writeln!(o, "site = {}", quote(&s.sites[site].name));
+            }
+            match def.settings.manual_recording_max {
+                Some(Some(v)) => {
+                    let _ = writeln!(o, "manual_recording_max = {}", dur(v));
+                }
+                Some(None) => o.push_str("manual_recording_max = \"off\"\n"),
+                None => {}
+            }
+            if let Some(p) = def.settings.prebuffer {
+                let _ = writeln!(o, "prebuffer = {}", dur(p));
+            }
+        }
+    }
 
     for sess in &s.sessions {
         o.push_str("\n[[session]]\n");
@@ -218,12 +265,25 @@ pub fn to_toml(s: &Scenario) -> Result<String, WriteError> {
             let _ = writeln!(o, "until = {}", dur(w.until));
         }
     }
-    for f in &s.faults {
+    for (i, f) in s.faults.iter().enumerate() {
         o.push_str("\n[[fault]]\n");
         if let Some(site) = f.site {
             let _ = writeln!(o, "site = {}", quote(&s.sites[site].name));
         }
         let _ = writeln!(o, "kind = \"{}\"", f.kind.name());
+        match s
+            .engine_targets
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, t)| t)
+        {
+            Some(EngineTarget::Leader) => o.push_str("engine = \"leader\"\n"),
+            Some(EngineTarget::Standby) => o.push_str("engine = \"standby\"\n"),
+            Some(EngineTarget::Index(r)) => {
+                let _ = writeln!(o, "engine = {r}");
+            }
+            None => {}
+        }
         let _ = writeln!(o, "at = {}", dur(f.at));
         let instantaneous = matches!(f.kind, FaultKind::TokenExpiry)
             || (matches!(f.kind, FaultKind::Restart) && f.duration == 0);

@@ -23,7 +23,9 @@ use std::path::Path;
 
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use error::ScenarioError;
-pub use model::{ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef};
+pub use model::{
+    CameraSettingsDef, ClickDef, FaultDef, FaultKind, Scenario, SessionDef, SiteDef, WorkloadDef,
+};
 pub use validate::{camera_name, camera_number, DEFAULT_REAL_TOLERANCE};
 
 /// Reads and validates the scenario file at `path`.

@@ -8,20 +8,62 @@
 use super::types::{DeviceId, Nanos, Observed, RecorderId, RecorderOp, RequestId};
 
 /// Placement of a camera on a site, when it has one.
+/// `repr(C)`, device first: see [`Pair`].
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Slot {
-    pub recorder: RecorderId,
     pub device: DeviceId,
+    pub recorder: RecorderId,
     /// This camera's auto-stop limit on the site (its own, else the site's).
     pub limit: Option<Nanos>,
     /// This camera's pre-buffer on the site (its own, else the site's).
     pub prebuffer: Nanos,
 }
 
+/// `repr(C)`, in this order: a recorder's probe walks its listed pairs
+/// every couple of seconds and reads each one's answer, so what those read
+/// comes first (the first 64 bytes, then the device): two cache lines per
+/// pair where the compiler's order spread them over four. At ten thousand
+/// cameras the pairs no longer fit the per-core cache, and the 10,000-camera
+/// benchmark day ran 2.5 % faster.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Pair {
-    pub slot: Option<Slot>,
+    /// The Start/Stop in flight for this pair (at most one).
+    pub inflight: Option<(RequestId, RecorderOp)>,
+    /// Until when to keep probing the pair even if it is confirmed stopped:
+    /// a request that timed out may still execute late on the recorder.
+    pub watch_until: Nanos,
+    /// When the last Start/Stop was sent; older probe answers are stale.
+    pub last_op_sent: Nanos,
+    /// Send time of the newest probe whose answer was read. Probes may
+    /// overlap (see `Mirror::probe_blocks`); an older one answering after a
+    /// newer one is stale.
+    pub last_probe_sent: Nanos,
+    /// The camera's intent (`None` before its first click), copied into
+    /// each of its pairs: the probe walk reads it with the pair's other
+    /// fields instead of from the camera table, a cache miss per listed
+    /// camera once the installation outgrows the cache.
+    pub desired: Option<bool>,
     pub observed: Observed,
+    /// In its recorder's probe set (see `probe_set.rs`).
+    pub probe_listed: bool,
+    /// Queued for reconciliation in the current step.
+    pub dirty: bool,
+    /// A renewal (Stop then Start) is under way.
+    pub renewing: bool,
+    /// The overtaken Stop answered while the Start was in flight: the
+    /// Start's success does not prove the recorder records.
+    pub start_in_doubt: bool,
+    /// Consecutive failures of this pair's operations.
+    pub failures: u32,
+    /// Overdue requests of this pair superseded since its last answered
+    /// Start/Stop or click (paces blind re-sends; see `overdue.rs`).
+    pub supersedes: u32,
+    /// Answers in a row with a non-zero `ResultCode` for this device (see
+    /// `device_errors.rs`).
+    pub device_rejections: u32,
+    pub slot: Option<Slot>,
     /// When the recorder's manual-recording timer started, as far as the
     /// engine knows. `None` while recording means "unknown": renew at once.
     pub since: Option<Nanos>,
@@ -30,25 +72,15 @@ pub(crate) struct Pair {
     /// recording may have survived), or `None` after a restore from the
     /// journal (it may have run for a long time already).
     pub since_hint: Option<Option<Nanos>>,
-    /// The Start/Stop in flight for this pair (at most one).
-    pub inflight: Option<(RequestId, RecorderOp)>,
-    /// A renewal (Stop then Start) is under way.
-    pub renewing: bool,
-    /// Consecutive failures of this pair's operations.
-    pub failures: u32,
     /// Not before this time (back-off after a failure).
     pub retry_at: Nanos,
-    /// When the last Start/Stop was sent; older probe answers are stale.
-    pub last_op_sent: Nanos,
-    /// Send time of the newest probe whose answer was read. Probes may
-    /// overlap (see `Mirror::probe_blocks`); an older one answering after a
-    /// newer one is stale.
-    pub last_probe_sent: Nanos,
-    /// Queued for reconciliation in the current step.
-    pub dirty: bool,
-    /// Until when to keep probing the pair even if it is confirmed stopped:
-    /// a request that timed out may still execute late on the recorder.
-    pub watch_until: Nanos,
+    /// When the wake-up for this pair's renewal window (armed by
+    /// `Mirror::arm_renewal_wake` when a recording is confirmed) fires;
+    /// 0 when none was armed. Until then `decide` arms no wake-up of its
+    /// own for a renewal due later: reconciled at that wake-up, it arms it
+    /// then. Most recordings at scale end before either, and each wake-up
+    /// that finds its pair settled still reads the pair, long out of cache.
+    pub renewal_wake_at: Nanos,
     /// Send time of the oldest Start whose fate is unknown (its reply was
     /// lost) since the recorder was last seen stopped. That Start may have
     /// started the recorder's auto-stop timer; a later Start is ignored by a
@@ -62,29 +94,6 @@ pub(crate) struct Pair {
     /// a start click's; see `overdue.rs`): if one answers after all it may
     /// have executed after that Start.
     pub overtaken_stops: Vec<RequestId>,
-    /// Overdue requests of this pair superseded since its last answered
-    /// Start/Stop or click (paces blind re-sends; see `overdue.rs`).
-    pub supersedes: u32,
-    /// The overtaken Stop answered while the Start was in flight: the
-    /// Start's success does not prove the recorder records.
-    pub start_in_doubt: bool,
-    /// Answers in a row with a non-zero `ResultCode` for this device (see
-    /// `device_errors.rs`).
-    pub device_rejections: u32,
-    /// In its recorder's probe set (see `probe_set.rs`).
-    pub probe_listed: bool,
-    /// When the wake-up for this pair's renewal window (armed by
-    /// `Mirror::arm_renewal_wake` when a recording is confirmed) fires;
-    /// 0 when none was armed. Until then `decide` arms no wake-up of its
-    /// own for a renewal due later: reconciled at that wake-up, it arms it
-    /// then. Most recordings at scale end before either, and each wake-up
-    /// that finds its pair settled still reads the pair, long out of cache.
-    pub renewal_wake_at: Nanos,
-    /// The camera's intent (`None` before its first click), copied into
-    /// each of its pairs: the probe walk reads it with the pair's other
-    /// fields instead of from the camera table, a cache miss per listed
-    /// camera once the installation outgrows the cache.
-    pub desired: Option<bool>,
 }
 
 impl Pair {
@@ -273,5 +282,27 @@ mod tests {
         // Unknown stays unknown.
         p.note_unconfirmed_start(80 * SECS);
         assert_eq!(p.settle_since(None), None);
+    }
+}
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn what_a_probe_reads_of_a_pair_lies_together() {
+        // The probe walk and a probe's answer read these and the device.
+        for end in [
+            offset_of!(Pair, inflight) + 16,
+            offset_of!(Pair, watch_until) + 8,
+            offset_of!(Pair, last_op_sent) + 8,
+            offset_of!(Pair, last_probe_sent) + 8,
+            offset_of!(Pair, desired) + 1,
+            offset_of!(Pair, observed) + 1,
+            offset_of!(Pair, probe_listed) + 1,
+        ] {
+            assert!(end <= 64, "{end}");
+        }
+        assert_eq!(offset_of!(Pair, slot) + offset_of!(Slot, device), 64);
     }
 }

@@ -61,6 +61,9 @@ fn explore(base: &Path, out: &Path, shard: Option<&str>) -> Output {
         "40",
         "--threads",
         "1",
+        // The base's sub-millisecond bounds as written: every faulty world
+        // breaks them (the explorer would otherwise loosen them to its own).
+        "--base-bounds",
         "--out",
         out.to_str().unwrap(),
     ];

@@ -42,6 +42,12 @@ pub struct ExploreArgs {
     /// includes orphans left after the settle period) is checked then.
     #[arg(long, alias = "unsafe-faults")]
     allow_total_outage: bool,
+    /// Check the base's own recovery bounds as written, also where tighter
+    /// than the explorer's (3 s plus three trips at the slowest site's p99).
+    /// By default a tighter bound is taken as measured against the base's
+    /// own faults and loosened to the explorer's.
+    #[arg(long)]
+    base_bounds: bool,
     /// Shrinking budget: runs per finding.
     #[arg(long, default_value_t = 3000)]
     shrink_runs: usize,
@@ -89,6 +95,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         knobs: Knobs {
             intensity: args.intensity,
             rule,
+            base_bounds: args.base_bounds,
         },
         shrink_budget: args.shrink_runs,
         // The engine's warnings about injected faults only when asked for.
@@ -96,7 +103,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<Outcome> {
         shard: args.shard,
         ..Config::default()
     };
-    let checked: Vec<String> = explore::generate::guarantees(&base, &base.sites, rule)
+    let checked: Vec<String> = explore::generate::guarantees(&base, &base.sites, cfg.knobs)
         .iter()
         .map(|g| format!("{} {}", g.key, g.condition))
         .collect();

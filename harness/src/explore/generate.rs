@@ -64,6 +64,11 @@ pub struct Knobs {
     /// Scales the number of faults, sessions and races (1.0 = default).
     pub intensity: f64,
     pub rule: FaultRule,
+    /// Hold worlds to the base's own recovery bounds as written, also where
+    /// they are tighter than the explorer's latency-derived bound (see
+    /// [`guarantees`]): for a base that states what a site must do under
+    /// any fault, not what its own faults measured.
+    pub base_bounds: bool,
 }
 
 impl Default for Knobs {
@@ -71,6 +76,7 @@ impl Default for Knobs {
         Knobs {
             intensity: 1.0,
             rule: FaultRule::OneSiteHealthy,
+            base_bounds: false,
         }
     }
 }
@@ -306,11 +312,11 @@ pub fn schedule_fits(faults: &[FaultDef], sites: &[SiteDef]) -> bool {
 /// against the base's own faults and latency (a password fixed on a 15 ms
 /// link), and the explorer's worlds bring others (a restart found by the
 /// next 2 s health probe, a 200 ms link): holding the engine to it blamed
-/// the engine for the explorer's own changes.
-pub fn guarantees(base: &Scenario, sites: &[SiteDef], rule: FaultRule) -> Vec<Guarantee> {
+/// the engine for the explorer's own changes (unless `knobs.base_bounds`).
+pub fn guarantees(base: &Scenario, sites: &[SiteDef], knobs: Knobs) -> Vec<Guarantee> {
     let bound = recovery_bound(sites).div_ceil(MILLIS) * MILLIS;
     let recovery = format!("< {}ms", bound / MILLIS);
-    let (metrics, defaults): (&[&str], Vec<(&str, &str)>) = match rule {
+    let (metrics, defaults): (&[&str], Vec<(&str, &str)>) = match knobs.rule {
         FaultRule::OneSiteHealthy => (
             &["union_gap", "lost_intents", "recovery_time"],
             vec![
@@ -327,7 +333,8 @@ pub fn guarantees(base: &Scenario, sites: &[SiteDef], rule: FaultRule) -> Vec<Gu
         .iter()
         .filter(|g| metrics.contains(&g.metric.as_str()) && is_upper_bound(g))
         .map(|g| {
-            let tighter = g.metric == "recovery_time"
+            let tighter = !knobs.base_bounds
+                && g.metric == "recovery_time"
                 && matches!(g.cmp, Cmp::Lt | Cmp::Le)
                 && matches!(g.threshold, Threshold::Duration(t) if t < bound);
             if tighter {
@@ -476,7 +483,7 @@ pub fn world(base: &Scenario, knobs: &Knobs, seed: u64, index: u64) -> Scenario 
     if rng.random_bool(0.5) {
         super::aimed::aim(&mut rng, &mut s, safe);
     }
-    s.guarantees = guarantees(base, &s.sites, knobs.rule);
+    s.guarantees = guarantees(base, &s.sites, *knobs);
 
     // Click races: double clicks and bursts within 0–100 ms. Under the
     // one-healthy-site rule no burst holds a Start followed by a Stop: a

@@ -48,6 +48,9 @@ pub struct Summary {
     pub intensity: f64,
     /// `one_site_healthy` or `any_outage`.
     pub rule: String,
+    /// `--base-bounds`: the base's recovery bounds checked as written.
+    #[serde(default)]
+    pub base_bounds: bool,
     /// Shrinking runs allowed per finding.
     pub shrink_budget: usize,
     /// Worlds with at least one violation.
@@ -153,6 +156,7 @@ impl Summary {
             threads: cfg.threads,
             intensity: cfg.knobs.intensity,
             rule: rule_name(cfg.knobs.rule).to_string(),
+            base_bounds: cfg.knobs.base_bounds,
             shrink_budget: cfg.shrink_budget,
             violating_worlds: result.violating_runs,
             steps: result.steps,
@@ -285,6 +289,7 @@ pub fn merge(parts: &[Summary]) -> Result<Merged, MergeError> {
         threads: parts.iter().map(|p| p.threads).sum(),
         intensity: first.intensity,
         rule: first.rule.clone(),
+        base_bounds: first.base_bounds,
         shrink_budget: first.shrink_budget,
         violating_worlds: parts.iter().map(|p| p.violating_worlds).sum(),
         steps: parts.iter().map(|p| p.steps).sum(),
@@ -330,6 +335,11 @@ fn check_parts(parts: &[Summary]) -> Result<Vec<ShardRun>, MergeError> {
             first.intensity.to_string(),
         )?;
         same("rule", part.rule.clone(), first.rule.clone())?;
+        same(
+            "base_bounds",
+            part.base_bounds.to_string(),
+            first.base_bounds.to_string(),
+        )?;
         same(
             "shrink_budget",
             part.shrink_budget.to_string(),

@@ -62,7 +62,11 @@ fn generated_worlds_round_trip_through_the_file_format() {
     let base = base();
     for rule in [FaultRule::OneSiteHealthy, FaultRule::AnyOutage] {
         for intensity in [0.5, 1.0, 3.0] {
-            let knobs = Knobs { intensity, rule };
+            let knobs = Knobs {
+                intensity,
+                rule,
+                ..Knobs::default()
+            };
             for i in 0..150 {
                 let w = generate::world(&base, &knobs, world_seed(9, i), i);
                 let text = to_toml(&w).expect("generated worlds are expressible");
@@ -80,6 +84,7 @@ fn safe_schedules_keep_one_site_healthy() {
     let knobs = Knobs {
         intensity: 3.0,
         rule: FaultRule::OneSiteHealthy,
+        ..Knobs::default()
     };
     let mut faults = 0;
     for i in 0..300 {
@@ -229,6 +234,7 @@ fn the_healthy_engine_passes_a_few_hundred_worlds() {
             knobs: Knobs {
                 intensity: 2.0,
                 rule: FaultRule::AnyOutage,
+                ..Knobs::default()
             },
             ..config(200, 2, Sabotage::default())
         },
@@ -734,6 +740,13 @@ fn shards_of_different_explorations_or_an_incomplete_set_do_not_merge() {
         other_seed.to_string().contains("`seed` = 2"),
         "{other_seed}"
     );
+    let mut strict_b = b.clone();
+    strict_b.base_bounds = true;
+    let other_bounds = summary::merge(&[a.clone(), strict_b, c.clone()]).unwrap_err();
+    assert!(
+        other_bounds.to_string().contains("base_bounds"),
+        "{other_bounds}"
+    );
     let other_count = summary::merge(&[a.clone(), part(2, 4, 1)]).unwrap_err();
     assert!(
         other_count.to_string().contains("shard count"),
@@ -823,7 +836,7 @@ fn a_base_recovery_bound_loosens_the_explorers_but_never_tightens_it() {
     };
     let bound = generate::recovery_bound(&with("< 1s").sites);
     let threshold = |base: &Scenario| {
-        generate::guarantees(base, &base.sites, FaultRule::OneSiteHealthy)
+        generate::guarantees(base, &base.sites, Knobs::default())
             .into_iter()
             .find(|g| g.key == "recovery_time.primary.max")
             .map(|g| g.threshold)
@@ -837,6 +850,16 @@ fn a_base_recovery_bound_loosens_the_explorers_but_never_tightens_it() {
     );
     let loose = with("< 60s");
     assert_eq!(threshold(&loose), Some(Threshold::Duration(60_000_000_000)));
+    // Asked for: the base's bound as written.
+    let strict = Knobs {
+        base_bounds: true,
+        ..Knobs::default()
+    };
+    let kept = generate::guarantees(&tight, &tight.sites, strict)
+        .into_iter()
+        .find(|g| g.key == "recovery_time.primary.max")
+        .map(|g| g.threshold);
+    assert_eq!(kept, Some(Threshold::Duration(1_000_000_000)));
 }
 
 #[test]
@@ -848,7 +871,7 @@ fn a_base_figure_that_describes_its_own_faults_is_not_carried_over() {
         "\"union_gap.max\" = \"== 20s\"",
     );
     let base = scenario::parse(&text, "base.toml").expect("valid");
-    let g: Vec<_> = generate::guarantees(&base, &base.sites, FaultRule::OneSiteHealthy)
+    let g: Vec<_> = generate::guarantees(&base, &base.sites, Knobs::default())
         .into_iter()
         .filter(|g| g.key == "union_gap.max")
         .map(|g| g.condition)

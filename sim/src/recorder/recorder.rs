@@ -171,9 +171,7 @@ impl Recorder {
             }
             self.devs[d].end(deadline);
             self.recording[d] = false;
-            let devs = &self.devs;
-            self.deadlines
-                .pop_first(|t, d| devs[d].deadline() == Some(t));
+            self.deadlines.pop_first(live_deadline(&self.devs));
         }
     }
 
@@ -195,9 +193,8 @@ impl Recorder {
                 let old = dev.deadline();
                 dev.set_deadline(deadline);
                 if let Some(old) = old {
-                    let devs = &self.devs;
                     self.deadlines
-                        .remove((old, device), |t, d| devs[d].deadline() == Some(t));
+                        .remove((old, device), live_deadline(&self.devs));
                 }
                 if let Some(new) = deadline {
                     self.deadlines.insert((new, device));
@@ -227,9 +224,8 @@ impl Recorder {
         let was_recording = dev.end(now);
         self.recording[device] = false;
         if let Some(dl) = deadline {
-            let devs = &self.devs;
             self.deadlines
-                .remove((dl, device), |t, d| devs[d].deadline() == Some(t));
+                .remove((dl, device), live_deadline(&self.devs));
         }
         was_recording
     }
@@ -358,6 +354,13 @@ impl Recorder {
             .copied()
             .collect()
     }
+}
+
+/// Whether the auto-stop `(t, d)` is still pending: device `d` records
+/// with deadline `t` (a Stop or a restarted timer leaves its old entry in
+/// the [`DueSet`]).
+fn live_deadline(devs: &[Device]) -> impl Fn(Nanos, usize) -> bool + '_ {
+    move |t, d| devs[d].deadline() == Some(t)
 }
 
 #[cfg(test)]
